@@ -56,6 +56,8 @@ export const CM360_MAX_CONVERSIONS_PER_REQUEST = 1000;
 export const MAX_USER_IDENTIFIERS = 5;
 
 /** The business key of a Floodlight conversion: what makes two captures the same conversion. */
-export function cm360ConversionKey(c: Pick<Cm360Conversion, 'floodlightConfigurationId' | 'floodlightActivityId' | 'ordinal'>): string {
+export function cm360ConversionKey(
+  c: Pick<Cm360Conversion, 'floodlightConfigurationId' | 'floodlightActivityId' | 'ordinal'>,
+): string {
   return `${c.floodlightConfigurationId}-${c.floodlightActivityId}-${c.ordinal}`;
 }
