@@ -1,0 +1,184 @@
+// describe()/test() return promises that the node:test runner itself awaits.
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as tick } from 'node:timers/promises';
+import { describe, test } from 'node:test';
+import { Cm360Batcher, Cm360BatcherPool, type Cm360Client } from '../../src/clients/cm360';
+import type { Cm360Conversion, Cm360RowResult } from '../../src/domain/cm360/types';
+
+interface Call {
+  profileId: string;
+  ordinals: string[];
+  startedAt: number;
+}
+
+/** Answers each row with its own ordinal, so a caller can tell whether it got its own row. */
+function fakeClient(fail?: (ordinals: string[]) => Error | undefined) {
+  const calls: Call[] = [];
+  const waiters: (() => void)[] = [];
+  const client: Pick<Cm360Client, 'batchUpdate'> = {
+    batchUpdate(profileId, conversions) {
+      const ordinals = conversions.map((c) => c.ordinal);
+      calls.push({ profileId, ordinals, startedAt: performance.now() });
+      waiters.splice(0).forEach((w) => w());
+      const err = fail?.(ordinals);
+      if (err) return Promise.reject(err);
+      return Promise.resolve(ordinals.map((o) => echo(o)));
+    },
+  };
+  const nextCall = () => new Promise<void>((resolve) => waiters.push(resolve));
+  return { client, calls, nextCall };
+}
+
+const echo = (ordinal: string): Cm360RowResult => ({ ok: false, errors: [{ code: 'ECHO', message: ordinal }] });
+
+function conversion(ordinal: string): Cm360Conversion {
+  return {
+    matchId: 'm',
+    ordinal,
+    timestampMicros: '1656950400000000',
+    floodlightActivityId: '8888',
+    floodlightConfigurationId: '99999',
+    quantity: '1',
+    value: 1,
+    userIdentifiers: [],
+  };
+}
+
+const gaps = (calls: Call[]) => calls.slice(1).map((c, i) => c.startedAt - (calls[i] as Call).startedAt);
+
+describe('Cm360Batcher', () => {
+  test('2,500 concurrent callers become requests of 1000, 1000 and 500, each caller getting its own row', async () => {
+    const { client, calls } = fakeClient();
+    const batcher = new Cm360Batcher({ client, profileId: 'p1', queriesPerSecond: 1000 });
+    const ordinals = Array.from({ length: 2500 }, (_, i) => `o-${i}`);
+    const results = await Promise.all(ordinals.map((o) => batcher.enhance(conversion(o))));
+    assert.deepEqual(
+      calls.map((c) => c.ordinals.length),
+      [1000, 1000, 500],
+    );
+    assert.ok(calls.every((c) => c.profileId === 'p1'));
+    assert.deepEqual(
+      calls.flatMap((c) => c.ordinals),
+      ordinals,
+    );
+    results.forEach((r, i) => assert.deepEqual(r, echo(`o-${i}`)));
+    await batcher.close();
+  });
+
+  test('a small batch is sent once the linger time after its first row has passed', async () => {
+    const { client, calls } = fakeClient();
+    const batcher = new Cm360Batcher({ client, profileId: 'p1', lingerMs: 40, queriesPerSecond: 1000 });
+    const start = performance.now();
+    const pending = ['a', 'b', 'c'].map((o) => batcher.enhance(conversion(o)));
+    const results = await Promise.all(pending);
+    assert.equal(calls.length, 1);
+    assert.deepEqual(calls[0]?.ordinals, ['a', 'b', 'c']);
+    assert.ok((calls[0]?.startedAt ?? 0) - start >= 35, 'sent before the linger time');
+    assert.deepEqual(results, [echo('a'), echo('b'), echo('c')]);
+    await batcher.close();
+  });
+
+  test('requests start at most queriesPerSecond apart', async () => {
+    const { client, calls } = fakeClient();
+    const batcher = new Cm360Batcher({ client, profileId: 'p1', maxBatchSize: 1, lingerMs: 0, queriesPerSecond: 20 });
+    await Promise.all(['1', '2', '3', '4', '5'].map((o) => batcher.enhance(conversion(o))));
+    assert.equal(calls.length, 5);
+    for (const gap of gaps(calls)) assert.ok(gap >= 45, `requests only ${gap.toFixed(1)} ms apart`);
+    await batcher.close();
+  });
+
+  test('rows arriving while a request waits for its slot join that request', async () => {
+    const { client, calls, nextCall } = fakeClient();
+    const batcher = new Cm360Batcher({ client, profileId: 'p1', lingerMs: 0, queriesPerSecond: 10 });
+    const first = batcher.enhance(conversion('first'));
+    await nextCall();
+    const later: Promise<Cm360RowResult>[] = [];
+    for (const o of ['l1', 'l2', 'l3', 'l4', 'l5']) {
+      later.push(batcher.enhance(conversion(o)));
+      await tick();
+    }
+    await Promise.all([first, ...later]);
+    assert.deepEqual(
+      calls.map((c) => c.ordinals),
+      [['first'], ['l1', 'l2', 'l3', 'l4', 'l5']],
+    );
+    await batcher.close();
+  });
+
+  test("an HTTP error rejects exactly that batch's callers, with the same error", async () => {
+    const boom = new Error('HTTP 503');
+    const { client, calls } = fakeClient((ordinals) => (ordinals.includes('b1') ? boom : undefined));
+    const batcher = new Cm360Batcher({ client, profileId: 'p1', maxBatchSize: 2, queriesPerSecond: 1000 });
+    const settled = await Promise.allSettled(['a1', 'a2', 'b1', 'b2', 'c1'].map((o) => batcher.enhance(conversion(o))));
+    assert.deepEqual(
+      calls.map((c) => c.ordinals),
+      [['a1', 'a2'], ['b1', 'b2'], ['c1']],
+    );
+    assert.deepEqual(settled[0], { status: 'fulfilled', value: echo('a1') });
+    assert.deepEqual(settled[1], { status: 'fulfilled', value: echo('a2') });
+    assert.equal(settled[2]?.status === 'rejected' && settled[2].reason, boom);
+    assert.equal(settled[3]?.status === 'rejected' && settled[3].reason, boom);
+    assert.deepEqual(settled[4], { status: 'fulfilled', value: echo('c1') });
+    await batcher.close();
+  });
+
+  test('a client that returns the wrong number of rows fails the whole batch', async () => {
+    const batcher = new Cm360Batcher({
+      client: { batchUpdate: () => Promise.resolve([{ ok: true }]) },
+      profileId: 'p1',
+      lingerMs: 0,
+    });
+    const settled = await Promise.allSettled([batcher.enhance(conversion('x')), batcher.enhance(conversion('y'))]);
+    assert.ok(settled.every((s) => s.status === 'rejected'));
+    await batcher.close();
+  });
+
+  test('close() sends what is queued without waiting for the linger time, then refuses new rows', async () => {
+    const { client, calls } = fakeClient();
+    const batcher = new Cm360Batcher({ client, profileId: 'p1', lingerMs: 60_000 });
+    const pending = ['q1', 'q2'].map((o) => batcher.enhance(conversion(o)));
+    await batcher.close();
+    assert.deepEqual(calls[0]?.ordinals, ['q1', 'q2']);
+    assert.deepEqual(await Promise.all(pending), [echo('q1'), echo('q2')]);
+    await assert.rejects(batcher.enhance(conversion('late')), /closed/);
+    await batcher.close();
+  });
+
+  test('rejects a maxBatchSize above the API limit', () => {
+    const { client } = fakeClient();
+    assert.throws(() => new Cm360Batcher({ client, profileId: 'p', maxBatchSize: 1001 }), RangeError);
+  });
+});
+
+describe('Cm360BatcherPool', () => {
+  test('one batcher per profile, all sharing the QPS limit, each sending to its own profile', async () => {
+    const { client, calls } = fakeClient();
+    const pool = new Cm360BatcherPool({ client, lingerMs: 0, queriesPerSecond: 20 });
+    assert.equal(pool.forProfile('p1'), pool.forProfile('p1'));
+    assert.notEqual(pool.forProfile('p1'), pool.forProfile('p2'));
+    const results = await Promise.all([
+      pool.forProfile('p1').enhance(conversion('x1')),
+      pool.forProfile('p2').enhance(conversion('x2')),
+      pool.forProfile('p3').enhance(conversion('x3')),
+    ]);
+    assert.deepEqual(results, [echo('x1'), echo('x2'), echo('x3')]);
+    assert.deepEqual(calls.map((c) => [c.profileId, c.ordinals]).sort(), [
+      ['p1', ['x1']],
+      ['p2', ['x2']],
+      ['p3', ['x3']],
+    ]);
+    for (const gap of gaps(calls)) assert.ok(gap >= 45, `profiles' requests only ${gap.toFixed(1)} ms apart`);
+    await pool.close();
+  });
+
+  test('close() flushes every profile and then refuses new profiles', async () => {
+    const { client, calls } = fakeClient();
+    const pool = new Cm360BatcherPool({ client, lingerMs: 60_000, queriesPerSecond: 1000 });
+    const pending = [pool.forProfile('a').enhance(conversion('a1')), pool.forProfile('b').enhance(conversion('b1'))];
+    await pool.close();
+    assert.equal(calls.length, 2);
+    assert.deepEqual(await Promise.all(pending), [echo('a1'), echo('b1')]);
+    assert.throws(() => pool.forProfile('c'), /closed/);
+  });
+});
