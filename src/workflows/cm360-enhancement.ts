@@ -1,0 +1,164 @@
+// Flow D: one workflow per captured Floodlight conversion. Waits for CM360 to index the conversion,
+// enhances it with hashed user identifiers, retries NOT_FOUND inside its window, and ends with a typed
+// failure for anything that must not or can no longer be retried.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  defineQuery,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { Cm360Activities } from '../activities/cm360';
+import {
+  CM360_NON_RETRYABLE,
+  Cm360Failure,
+  NOT_FOUND_BACKOFF,
+  cm360Schedule,
+  type Cm360FailureType,
+  type Cm360Timing,
+} from '../domain/cm360/outcomes';
+import type { Cm360Conversion } from '../domain/cm360/types';
+import type { DroppedIdentifier } from '../domain/identifiers/types';
+import { RelayReason, RelayStatus } from './search-attributes';
+
+export const CM360_ENHANCEMENT_FLOW = 'cm360-enhancement';
+
+export interface Cm360EnhancementInput {
+  profileId: string;
+  /** The captured conversion with hashed userIdentifiers only. */
+  conversion: Cm360Conversion;
+  /** Identifiers left out at the edge, with the reason (never the value). */
+  dropped: DroppedIdentifier[];
+  timing: Cm360Timing;
+}
+
+export type Cm360EnhancementState = 'WAITING_FOR_INDEX' | 'ENHANCING' | 'RETRYING_NOT_FOUND' | 'ENHANCED' | 'FAILED';
+
+export interface Cm360EnhancementStatus {
+  state: Cm360EnhancementState;
+  attempts: number;
+  captureTime: string;
+  enhanceAt: string;
+  deadline: string;
+  /** Set at the first attempt: NOT_FOUND is retried until then. */
+  notFoundUntil?: string;
+  nextAttemptAt?: string;
+  lastError?: string;
+  failure?: string;
+  enhancedAt?: string;
+  dropped: DroppedIdentifier[];
+}
+
+export interface Cm360EnhancementResult {
+  enhancedAt: string;
+  attempts: number;
+}
+
+export const cm360StatusQuery = defineQuery<Cm360EnhancementStatus>('status');
+
+/** Workflow id for a conversion: the same capture always maps to the same workflow. */
+export function cm360WorkflowId(conversionKey: string): string {
+  return `cm360-enhance-${conversionKey}`;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+export async function cm360EnhancementWorkflow(input: Cm360EnhancementInput): Promise<Cm360EnhancementResult> {
+  const schedule = cm360Schedule(input.conversion.timestampMicros, input.timing);
+  const status: Cm360EnhancementStatus = {
+    state: 'WAITING_FOR_INDEX',
+    attempts: 0,
+    captureTime: iso(schedule.captureMs),
+    enhanceAt: iso(schedule.enhanceAtMs),
+    deadline: iso(schedule.deadlineMs),
+    dropped: input.dropped,
+  };
+  setHandler(cm360StatusQuery, () => status);
+
+  const report = (state: Cm360EnhancementState, details: string) => {
+    status.state = state;
+    upsertSearchAttributes([{ key: RelayStatus, value: state }]);
+    setCurrentDetails(`**${state}** — ${details}`);
+  };
+  function fail(type: Cm360FailureType, message: string): never {
+    status.failure = type;
+    status.lastError = message;
+    status.nextAttemptAt = undefined;
+    upsertSearchAttributes([{ key: RelayReason, value: type }]);
+    report('FAILED', `${type}: ${message}`);
+    throw ApplicationFailure.create({ type, message, nonRetryable: true });
+  }
+
+  if (Date.now() < schedule.enhanceAtMs) {
+    report('WAITING_FOR_INDEX', `first attempt at ${status.enhanceAt} (capture + indexing delay)`);
+    await sleep(schedule.enhanceAtMs - Date.now(), { summary: 'wait for CM360 to index the conversion' });
+  }
+
+  const notFoundUntil = Math.min(Date.now() + input.timing.notFoundWindowMs, schedule.deadlineMs);
+  status.notFoundUntil = iso(notFoundUntil);
+  let backoffMs = NOT_FOUND_BACKOFF.initialMs;
+
+  for (;;) {
+    const now = Date.now();
+    if (now >= schedule.deadlineMs) {
+      fail(Cm360Failure.DeadlineExceeded, `not enhanced before the deadline ${status.deadline}`);
+    }
+    status.attempts += 1;
+    status.nextAttemptAt = undefined;
+    report(status.attempts === 1 ? 'ENHANCING' : status.state, `attempt ${status.attempts}`);
+
+    // Transient errors (INTERNAL rows, 5xx, quota) are retried by Temporal, but never past the deadline.
+    const { enhanceCm360Conversion } = proxyActivities<Cm360Activities>({
+      startToCloseTimeout: '5m',
+      scheduleToCloseTimeout: schedule.deadlineMs - now,
+      retry: {
+        initialInterval: '10s',
+        backoffCoefficient: 2,
+        maximumInterval: '10m',
+        nonRetryableErrorTypes: [...CM360_NON_RETRYABLE],
+      },
+    });
+
+    let outcome;
+    try {
+      outcome = await enhanceCm360Conversion({ profileId: input.profileId, conversion: input.conversion });
+    } catch (err) {
+      // Retries ran into scheduleToClose, i.e. the deadline: the server ends with TIMEOUT and the last cause.
+      if (err instanceof ActivityFailure && (err.retryState === 'TIMEOUT' || err.cause instanceof TimeoutFailure)) {
+        fail(Cm360Failure.DeadlineExceeded, `still failing at the deadline ${status.deadline}: ${err.cause?.message}`);
+      }
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type) {
+        fail(err.cause.type as Cm360FailureType, err.cause.message);
+      }
+      throw err;
+    }
+
+    if (outcome.outcome === 'ENHANCED') {
+      status.enhancedAt = iso(Date.now());
+      status.lastError = undefined;
+      report('ENHANCED', `enhanced at ${status.enhancedAt} after ${status.attempts} attempt(s)`);
+      return { enhancedAt: status.enhancedAt, attempts: status.attempts };
+    }
+
+    status.lastError = outcome.message;
+    const after = Date.now();
+    if (after >= schedule.deadlineMs) {
+      fail(Cm360Failure.DeadlineExceeded, `NOT_FOUND at the deadline ${status.deadline}: ${outcome.message}`);
+    }
+    if (after >= notFoundUntil) {
+      fail(Cm360Failure.NotFoundWindowExpired, `NOT_FOUND until ${status.notFoundUntil}: ${outcome.message}`);
+    }
+    const waitMs = Math.min(backoffMs, notFoundUntil - after);
+    status.nextAttemptAt = iso(after + waitMs);
+    report(
+      'RETRYING_NOT_FOUND',
+      `NOT_FOUND; next attempt at ${status.nextAttemptAt}, window ends ${status.notFoundUntil}`,
+    );
+    await sleep(waitMs, { summary: 'CM360 has not indexed the conversion yet' });
+    backoffMs = Math.min(backoffMs * NOT_FOUND_BACKOFF.factor, NOT_FOUND_BACKOFF.maxMs);
+  }
+}

