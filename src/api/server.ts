@@ -1,0 +1,47 @@
+// The HTTP api: authentication, body limits and error shapes shared by every route.
+import type { PayloadCodec } from '@temporalio/common';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { bearerMatches } from './auth';
+import { registerCm360Routes, type Cm360RouteOptions } from './cm360-routes';
+import { registerCodecRoutes } from './codec-routes';
+
+export interface ApiOptions {
+  apiKey: string;
+  maxBodyBytes: number;
+  cm360: Cm360RouteOptions;
+  /** Serve /codec/{encode,decode} for the Web UI. */
+  codec?: { codec: PayloadCodec; corsOrigin: string };
+  logger?: FastifyServerOptions['logger'];
+}
+
+const PUBLIC_PATHS = new Set(['/healthz']);
+
+export function buildApi(opts: ApiOptions): FastifyInstance {
+  const app = Fastify({
+    bodyLimit: opts.maxBodyBytes,
+    logger: opts.logger ?? false,
+    // Request logs carry method, url and status only: no headers (secrets) and no bodies (personal data).
+    disableRequestLogging: false,
+  });
+
+  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) request.log.error({ code: err.code }, 'request failed');
+    const message =
+      status === 413 ? `body larger than ${opts.maxBodyBytes} bytes` : status < 500 ? err.message : 'internal error';
+    return reply.code(status).send({ error: message });
+  });
+
+  // onRequest runs before the body is read: an unauthenticated caller costs no parsing.
+  app.addHook('onRequest', (request, reply, done) => {
+    const path = request.url.split('?')[0] ?? '';
+    const open = PUBLIC_PATHS.has(path) || (opts.codec !== undefined && path.startsWith('/codec/'));
+    if (open || bearerMatches(request.headers.authorization, opts.apiKey)) return done();
+    void reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong API key' });
+  });
+
+  app.get('/healthz', (_request, reply) => reply.send({ ok: true }));
+  registerCm360Routes(app, opts.cm360);
+  if (opts.codec) registerCodecRoutes(app, opts.codec);
+  return app;
+}

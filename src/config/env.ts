@@ -1,0 +1,106 @@
+// The one place that understands the environment. Composition roots (src/workers, src/cli) call
+// loadConfig(process.env); everything else receives plain values.
+import { msToNumber } from '@temporalio/common/lib/time';
+import { z } from 'zod';
+import type { Cm360Credentials } from '../clients/cm360/auth';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      try {
+        const ms = msToNumber(value as Parameters<typeof msToNumber>[0]);
+        if (Number.isFinite(ms) && ms >= 0) return ms;
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: 'custom', message: `not a duration like "90m" or "6h": ${JSON.stringify(value)}` });
+      return z.NEVER;
+    });
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+
+export const envSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().default('default'),
+  RELAY_TASK_QUEUE: z.string().default('martech-relay'),
+  RELAY_HTTP_PORT: port(8080),
+  RELAY_HTTP_HOST: z.string().default('127.0.0.1'),
+  RELAY_API_KEY: optionalString,
+  RELAY_MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
+  RELAY_DEFAULT_PHONE_REGION: optionalString.refine((v) => v === undefined || /^[A-Za-z]{2}$/.test(v), {
+    message: 'must be a two-letter region code such as US',
+  }),
+  /** base64 of 32 random bytes; encrypts workflow payloads (AES-256-GCM). */
+  RELAY_PAYLOAD_KEY: optionalString,
+  RELAY_PAYLOAD_KEY_ID: z.string().default('relay-1'),
+  /** Serve /codec/{encode,decode} on the api so the Web UI can show decrypted payloads. */
+  RELAY_SERVE_CODEC: z.stringbool().default(false),
+  /** Web UI origin allowed to call the codec endpoints. */
+  RELAY_CODEC_CORS_ORIGIN: z.string().default('http://localhost:8233'),
+
+  CM360_PROFILE_ID: optionalString,
+  CM360_API_ROOT: optionalString,
+  CM360_ACCESS_TOKEN: optionalString,
+  CM360_SERVICE_ACCOUNT_KEY_FILE: optionalString,
+  CM360_SERVICE_ACCOUNT_KEY_JSON: optionalString,
+  CM360_OAUTH_CLIENT_ID: optionalString,
+  CM360_OAUTH_CLIENT_SECRET: optionalString,
+  CM360_OAUTH_REFRESH_TOKEN: optionalString,
+  CM360_QPS: z.coerce.number().positive().default(1),
+  CM360_BATCH_LINGER: duration('200ms'),
+  CM360_ENHANCE_DELAY: duration('90m'),
+  CM360_NOT_FOUND_WINDOW: duration('6h'),
+  CM360_DEADLINE: duration('24h'),
+  CM360_DEADLINE_SAFETY_MARGIN: duration('10m'),
+});
+
+export type RawEnv = z.input<typeof envSchema>;
+export type Env = z.output<typeof envSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses the environment, failing with every offending variable's name (never its value). */
+export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | undefined>): Env {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return parsed.data;
+}
+
+/** Which CM360 credentials the environment provides, if any; partial OAuth settings are an error. */
+export function cm360Credentials(env: Env): Cm360Credentials | undefined {
+  if (env.CM360_SERVICE_ACCOUNT_KEY_FILE || env.CM360_SERVICE_ACCOUNT_KEY_JSON) {
+    return {
+      type: 'service-account',
+      keyFile: env.CM360_SERVICE_ACCOUNT_KEY_FILE,
+      keyJson: env.CM360_SERVICE_ACCOUNT_KEY_JSON,
+    };
+  }
+  const oauth = [env.CM360_OAUTH_CLIENT_ID, env.CM360_OAUTH_CLIENT_SECRET, env.CM360_OAUTH_REFRESH_TOKEN];
+  if (oauth.some(Boolean)) {
+    const [clientId, clientSecret, refreshToken] = oauth;
+    if (!clientId || !clientSecret || !refreshToken) {
+      throw new ConfigError(
+        'CM360 OAuth needs all of CM360_OAUTH_CLIENT_ID, CM360_OAUTH_CLIENT_SECRET and CM360_OAUTH_REFRESH_TOKEN',
+      );
+    }
+    return { type: 'oauth-refresh-token', clientId, clientSecret, refreshToken };
+  }
+  if (env.CM360_ACCESS_TOKEN) return { type: 'access-token', accessToken: env.CM360_ACCESS_TOKEN };
+  return undefined;
+}

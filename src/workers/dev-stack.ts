@@ -1,0 +1,154 @@
+// `npm start`: the whole stack on one machine. Temporal dev server (SQLite file, Web UI), the worker,
+// the api, and sandbox emulators for every integration without credentials. Ctrl-C stops all of it.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Connection } from '@temporalio/client';
+import { cm360Credentials, loadConfig, type Env } from '../config/env';
+import { projectRoot, temporalCliPath } from '../dev/temporal-binaries';
+import { startCm360Emulator, type Cm360Emulator } from '../sandbox/cm360';
+import { RELAY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { startApi, startWorker, type RunningApi, type RunningWorker } from './composition';
+
+const DEV_API_KEY = 'relay-dev-key';
+const UI_PORT_OFFSET = 1000;
+
+function devPayloadKey(dataDir: string): string {
+  const file = join(dataDir, 'payload-key');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+function startTemporal(env: Env, dataDir: string): { child: ChildProcess; uiUrl: string } {
+  const [host, portText] = env.TEMPORAL_ADDRESS.split(':');
+  const port = Number(portText ?? 7233);
+  const uiPort = port + UI_PORT_OFFSET;
+  const args = [
+    'server',
+    'start-dev',
+    '--ip',
+    host ?? '127.0.0.1',
+    '--port',
+    String(port),
+    '--ui-port',
+    String(uiPort),
+    '--db-filename',
+    join(dataDir, 'temporal.db'),
+    '--namespace',
+    env.TEMPORAL_NAMESPACE,
+    '--ui-codec-endpoint',
+    `http://${env.RELAY_HTTP_HOST}:${env.RELAY_HTTP_PORT}/codec`,
+    '--log-level',
+    'warn',
+    ...RELAY_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${searchAttributeTypeName(k.type)}`]),
+  ];
+  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  return { child, uiUrl: `http://${host ?? '127.0.0.1'}:${uiPort}` };
+}
+
+function searchAttributeTypeName(type: string): string {
+  return (
+    (
+      { KEYWORD: 'Keyword', DATETIME: 'Datetime', TEXT: 'Text', INT: 'Int', DOUBLE: 'Double', BOOL: 'Bool' } as Record<
+        string,
+        string
+      >
+    )[type] ?? 'Keyword'
+  );
+}
+
+async function waitForTemporal(address: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`the Temporal dev server exited with code ${child.exitCode}`);
+    try {
+      const connection = await Connection.connect({ address, connectTimeout: 1000 });
+      await connection.healthService.check({});
+      await connection.close();
+      return;
+    } catch (err) {
+      lastError = err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw new Error(`the Temporal dev server did not answer on ${address}: ${String(lastError)}`);
+}
+
+export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> {
+  const dataDir = join(projectRoot, '.data');
+  mkdirSync(dataDir, { recursive: true });
+  const overrides: Record<string, string> = { RELAY_SERVE_CODEC: processEnv.RELAY_SERVE_CODEC ?? 'true' };
+  if (!processEnv.RELAY_API_KEY) overrides.RELAY_API_KEY = DEV_API_KEY;
+  if (!processEnv.RELAY_PAYLOAD_KEY) overrides.RELAY_PAYLOAD_KEY = devPayloadKey(dataDir);
+  let env = loadConfig({ ...processEnv, ...overrides });
+
+  const stops: (() => Promise<void>)[] = [];
+  const notes: string[] = [];
+  let emulator: Cm360Emulator | undefined;
+  if (!cm360Credentials(env) && !env.CM360_API_ROOT) {
+    emulator = await startCm360Emulator({ port: Number(processEnv.CM360_SANDBOX_PORT ?? 8089) });
+    stops.push(() => emulator!.close());
+    env = loadConfig({
+      ...processEnv,
+      ...overrides,
+      CM360_API_ROOT: emulator.apiRoot,
+      CM360_ACCESS_TOKEN: 'sandbox',
+      CM360_PROFILE_ID: env.CM360_PROFILE_ID ?? 'sandbox',
+    });
+    notes.push(
+      `CM360: no credentials set, using the sandbox emulator at ${emulator.apiRoot} (profile ${env.CM360_PROFILE_ID})`,
+    );
+  }
+
+  const temporal = startTemporal(env, dataDir);
+  const temporalExited = new Promise<void>((resolve) => temporal.child.once('exit', () => resolve()));
+  stops.push(async () => {
+    if (temporal.child.exitCode === null) temporal.child.kill('SIGTERM');
+    await temporalExited;
+  });
+
+  let worker: RunningWorker | undefined;
+  let api: RunningApi | undefined;
+  let stopping = false;
+  const stopAll = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping martech-relay ...');
+    await api?.stop().catch((e: unknown) => console.error('api:', e));
+    await worker?.stop().catch((e: unknown) => console.error('worker:', e));
+    for (const stop of stops.reverse()) await stop().catch((e: unknown) => console.error(e));
+    process.exit(code);
+  };
+  process.once('SIGINT', () => void stopAll(0));
+  process.once('SIGTERM', () => void stopAll(0));
+
+  try {
+    await waitForTemporal(env.TEMPORAL_ADDRESS, temporal.child);
+    worker = await startWorker(env);
+    api = await startApi(env);
+  } catch (err) {
+    console.error(err instanceof Error ? err.message : err);
+    await stopAll(1);
+    return;
+  }
+  void worker.done.catch((err: unknown) => {
+    console.error('worker stopped:', err);
+    void stopAll(1);
+  });
+
+  console.log(
+    [
+      '',
+      'martech-relay is running',
+      `  Temporal Web UI   ${temporal.uiUrl}  (payloads decrypted through ${api.url}/codec)`,
+      `  Temporal server   ${env.TEMPORAL_ADDRESS}  (history in .data/temporal.db)`,
+      `  HTTP api          ${api.url}  (Authorization: Bearer ${overrides.RELAY_API_KEY ? DEV_API_KEY : '$RELAY_API_KEY'})`,
+      `  worker            task queue ${env.RELAY_TASK_QUEUE}`,
+      ...notes.map((n) => `  ${n}`),
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}

@@ -1,0 +1,206 @@
+// End to end on the Temporal CLI dev server: the real api (HTTP), the real worker and activities, the
+// real CM360 client, and the CM360 emulator over HTTP. Only the indexing delay is shortened.
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { loadConfig } from '../../src/config/env';
+import { startCm360Emulator, type Cm360Emulator } from '../../src/sandbox/cm360';
+import { startApi, startWorker, type RunningApi, type RunningWorker } from '../../src/workers/composition';
+import { cm360StatusQuery, type cm360EnhancementWorkflow } from '../../src/workflows/cm360-enhancement';
+import { RelayFlow, RelayStatus } from '../../src/workflows/search-attributes';
+import { createDevServerEnv, TEST_PAYLOAD_KEY, uniqueId } from '../helpers/temporal';
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const API_KEY = 'e2e-key';
+
+let env: TestWorkflowEnvironment;
+let emulator: Cm360Emulator;
+let worker: RunningWorker;
+let api: RunningApi;
+
+before(async () => {
+  env = await createDevServerEnv();
+  emulator = await startCm360Emulator({ indexDelayMs: 0 });
+  const config = loadConfig({
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+    RELAY_TASK_QUEUE: uniqueId('e2e'),
+    RELAY_HTTP_PORT: '0',
+    RELAY_API_KEY: API_KEY,
+    RELAY_PAYLOAD_KEY: TEST_PAYLOAD_KEY,
+    RELAY_PAYLOAD_KEY_ID: 'test-key',
+    RELAY_DEFAULT_PHONE_REGION: 'US',
+    CM360_PROFILE_ID: '4242',
+    CM360_API_ROOT: emulator.apiRoot,
+    CM360_ACCESS_TOKEN: 'sandbox-token',
+    CM360_ENHANCE_DELAY: '1s',
+    CM360_BATCH_LINGER: '50ms',
+    CM360_QPS: '20',
+  });
+  worker = await startWorker(config);
+  api = await startApi(config);
+});
+
+after(async () => {
+  await api?.stop();
+  await worker?.stop();
+  await emulator?.close();
+  await env?.teardown();
+});
+
+function capture(ordinal: string, user: Record<string, string>) {
+  return {
+    matchId: 'my-match-id-846513278',
+    ordinal,
+    timestampMicros: String(BigInt(Date.now()) * 1000n),
+    floodlightConfigurationId: 99999,
+    floodlightActivityId: '8888',
+    quantity: 1,
+    value: 104.23,
+    user,
+  };
+}
+
+async function post(body: unknown, key = API_KEY) {
+  const res = await fetch(`${api.url}/v1/cm360/conversions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+type Accepted = { conversions: { workflowId: string; status: string }[] };
+
+const rowsFor = (ordinal: string) =>
+  emulator.requests.flatMap((r) =>
+    ((r.body as { conversions: { ordinal: string }[] }).conversions ?? []).filter((c) => c.ordinal === ordinal),
+  );
+
+describe('CM360 capture → enhance, end to end', () => {
+  test('a capture posted over HTTP reaches CM360 correctly hashed, once', async () => {
+    const ordinal = uniqueId('ord');
+    const sent = capture(ordinal, {
+      email: '  Foo@Bar.com ',
+      phone: '+1 (000) 000-0001',
+      firstName: ' Jane',
+      lastName: 'DOE ',
+      streetAddress: '1600 Amphitheatre Pkwy',
+      city: 'seattle',
+      state: 'washington',
+      postalCode: '98101',
+      countryCode: 'us',
+    });
+    const { status, body } = await post(sent);
+    assert.equal(status, 202, JSON.stringify(body));
+    const [started] = (body as Accepted).conversions;
+    assert.equal(started?.status, 'started');
+    assert.equal(started?.workflowId, `cm360-enhance-99999-8888-${ordinal}`);
+
+    const handle = env.client.workflow.getHandle<typeof cm360EnhancementWorkflow>(started.workflowId);
+    const result = await handle.result();
+    assert.equal(result.attempts, 1);
+
+    const rows = rowsFor(ordinal);
+    assert.equal(rows.length, 1);
+    const request = emulator.requests.find((r) => JSON.stringify(r.body).includes(ordinal));
+    assert.equal(request?.profileId, '4242');
+    assert.deepEqual(rows[0], {
+      matchId: 'my-match-id-846513278',
+      ordinal,
+      timestampMicros: sent.timestampMicros,
+      floodlightActivityId: '8888',
+      floodlightConfigurationId: '99999',
+      quantity: '1',
+      value: 104.23,
+      kind: 'dfareporting#conversion',
+      userIdentifiers: [
+        { hashedEmail: '0c7e6a405862e402eb76a70f8a26fc732d07c32931e9fae9ab1582911d2e8a3b' },
+        { hashedPhoneNumber: '1fb1f420856780a29719b994c8764b81770d79f97e2e1861ba938a7a5a15dfb9' },
+        {
+          addressInfo: {
+            hashedFirstName: '81f8f6dde88365f3928796ec7aa53f72820b06db8664f5fe76a7eb13e24546a2',
+            hashedLastName: '799ef92a11af918e3fb741df42934f3b568ed2d93ac1df74f1b8d41a27932a6f',
+            hashedStreetAddress: '22b7e2d69b91e0ef4a88e81a73d897b92fd9c93ccfbe0a860f77db16c26f662e',
+            city: 'seattle',
+            state: 'washington',
+            postalCode: '98101',
+            countryCode: 'US',
+          },
+        },
+      ],
+    });
+
+    const status2 = await handle.query(cm360StatusQuery);
+    assert.equal(status2.state, 'ENHANCED');
+    const description = await handle.describe();
+    assert.equal(description.typedSearchAttributes.get(RelayFlow), 'cm360-enhancement');
+    assert.equal(description.typedSearchAttributes.get(RelayStatus), 'ENHANCED');
+    assert.match((await description.staticSummary()) ?? '', /99999\/8888/);
+
+    // Plaintext never enters history, and the payloads there are encrypted as a whole.
+    const history = JSON.stringify(await handle.fetchHistory());
+    for (const secret of ['Foo@Bar.com', 'foo@bar.com', 'Jane', 'Amphitheatre', sha('foo@bar.com'), 'seattle']) {
+      assert.ok(!history.includes(secret), `history contains ${secret}`);
+    }
+  });
+
+  test('a duplicate capture maps to the same workflow and is enhanced once', async () => {
+    const ordinal = uniqueId('dup');
+    const body = capture(ordinal, { email: 'someone@example.com' });
+    const first = await post(body);
+    const second = await post(body);
+    assert.equal(first.status, 202);
+    assert.equal(second.status, 202);
+    const [a] = (first.body as Accepted).conversions;
+    const [b] = (second.body as Accepted).conversions;
+    assert.equal(a?.workflowId, b?.workflowId);
+    assert.equal(b?.status, 'duplicate');
+    await env.client.workflow.getHandle(a!.workflowId).result();
+    const third = await post(body);
+    assert.equal((third.body as Accepted).conversions[0]?.status, 'duplicate');
+    assert.equal(rowsFor(ordinal).length, 1);
+  });
+
+  test('bad input gets a 400 and leaves no workflow behind', async () => {
+    const good = capture(uniqueId('ok'), { email: 'a@example.com' });
+    const bad = { ...capture(uniqueId('bad'), { email: 'b@example.com' }), quantity: 'many' };
+    const { status, body } = await post([good, bad]);
+    assert.equal(status, 400);
+    assert.deepEqual(
+      (body as { issues: { field: string }[] }).issues.map((i) => i.field),
+      ['[1].quantity'],
+    );
+    for (const c of [good, bad]) {
+      const id = `cm360-enhance-99999-8888-${c.ordinal}`;
+      await assert.rejects(env.client.workflow.getHandle(id).describe(), WorkflowNotFoundError);
+    }
+  });
+
+  test('a wrong API key gets a 401 and starts nothing', async () => {
+    const c = capture(uniqueId('unauth'), { email: 'a@example.com' });
+    const { status } = await post(c, 'wrong');
+    assert.equal(status, 401);
+    await assert.rejects(
+      env.client.workflow.getHandle(`cm360-enhance-99999-8888-${c.ordinal}`).describe(),
+      WorkflowNotFoundError,
+    );
+  });
+
+  test('PERMISSION_DENIED from CM360 fails the workflow at once, visible in the UI', async () => {
+    emulator.setFault({ type: 'permission-denied', floodlightConfigurationId: '77777' });
+    try {
+      const c = { ...capture(uniqueId('denied'), { email: 'x@example.com' }), floodlightConfigurationId: '77777' };
+      const { body } = await post(c);
+      const handle = env.client.workflow.getHandle((body as Accepted).conversions[0]!.workflowId);
+      await assert.rejects(handle.result());
+      const status = await handle.query(cm360StatusQuery);
+      assert.equal(status.failure, 'Cm360PermissionDenied');
+      assert.equal(status.attempts, 1);
+    } finally {
+      emulator.setFault(undefined);
+    }
+  });
+});
