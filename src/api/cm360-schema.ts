@@ -1,6 +1,7 @@
 // The capture body of POST /v1/cm360/conversions, validated at the edge.
 import { z } from 'zod';
 import { MAX_USER_IDENTIFIERS } from '../domain/cm360/types';
+import { plainIdentitySchema } from '../domain/identifiers/schema';
 
 /** 64-bit integers arrive as JSON numbers or numeric strings, as the CM360 API accepts them. */
 const int64 = (what: string) =>
@@ -31,18 +32,6 @@ const sha256 = z
   .transform((s) => s.toLowerCase());
 
 const plain = z.string().max(1024, 'must be at most 1024 characters');
-
-export const plainUserSchema = z.strictObject({
-  email: plain.optional(),
-  phone: plain.optional(),
-  firstName: plain.optional(),
-  lastName: plain.optional(),
-  streetAddress: plain.optional(),
-  city: plain.optional(),
-  state: plain.optional(),
-  postalCode: plain.optional(),
-  countryCode: plain.optional(),
-});
 
 const addressInfoSchema = z.strictObject({
   hashedFirstName: sha256.optional(),
@@ -81,7 +70,7 @@ export const cm360CaptureSchema = z
       if (!Number.isFinite(n)) ctx.addIssue({ code: 'custom', message: 'value must be a finite number' });
       return n;
     }),
-    user: plainUserSchema.optional(),
+    user: plainIdentitySchema.optional(),
     userIdentifiers: z
       .array(userIdentifierSchema)
       .min(1, 'userIdentifiers must not be empty')

@@ -7,19 +7,8 @@ import { z } from 'zod';
 import { toCm360UserIdentifiers } from '../domain/cm360/identifiers';
 import { hashIdentity } from '../domain/identifiers/hash';
 import type { Cm360UserIdentifier } from '../domain/cm360/types';
-import type { DroppedIdentifier, HashIdentityOptions, PlainIdentity } from '../domain/identifiers/types';
-
-const plainIdentityLine = z.strictObject({
-  email: z.string().optional(),
-  phone: z.string().optional(),
-  firstName: z.string().optional(),
-  lastName: z.string().optional(),
-  streetAddress: z.string().optional(),
-  city: z.string().optional(),
-  state: z.string().optional(),
-  postalCode: z.string().optional(),
-  countryCode: z.string().optional(),
-}) satisfies z.ZodType<PlainIdentity>;
+import { plainIdentitySchema } from '../domain/identifiers/schema';
+import type { DroppedIdentifier, HashIdentityOptions } from '../domain/identifiers/types';
 
 export async function runIdentifiersHash(
   input: NodeJS.ReadableStream,
@@ -55,7 +44,7 @@ function hashLine(line: string, opts: HashIdentityOptions): LineResult {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { error: 'expected a JSON object' };
   }
-  const parsed = plainIdentityLine.safeParse(value);
+  const parsed = plainIdentitySchema.safeParse(value);
   if (!parsed.success) return { error: describeIssues(parsed.error.issues) };
   const { identity, dropped } = hashIdentity(parsed.data, opts);
   return { userIdentifiers: toCm360UserIdentifiers(identity), dropped };

@@ -2,7 +2,7 @@
 // the api, and sandbox emulators for every integration without credentials. Ctrl-C stops all of it.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { cm360Credentials, loadConfig, type Env } from '../config/env';
@@ -43,7 +43,10 @@ function startTemporal(env: Env, dataDir: string): { child: ChildProcess; uiUrl:
     'warn',
     ...RELAY_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${searchAttributeTypeName(k.type)}`]),
   ];
-  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', 'ignore', 'inherit'] });
+  // The server's own log goes to a file: the terminal stays readable, the file is there when needed.
+  const log = openSync(join(dataDir, 'temporal.log'), 'a');
+  const child = spawn(temporalCliPath(), args, { stdio: ['ignore', log, log] });
+  closeSync(log);
   return { child, uiUrl: `http://${host ?? '127.0.0.1'}:${uiPort}` };
 }
 
@@ -143,7 +146,7 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
       '',
       'martech-relay is running',
       `  Temporal Web UI   ${temporal.uiUrl}  (payloads decrypted through ${api.url}/codec)`,
-      `  Temporal server   ${env.TEMPORAL_ADDRESS}  (history in .data/temporal.db)`,
+      `  Temporal server   ${env.TEMPORAL_ADDRESS}  (history in .data/temporal.db, log in .data/temporal.log)`,
       `  HTTP api          ${api.url}  (Authorization: Bearer ${overrides.RELAY_API_KEY ? DEV_API_KEY : '$RELAY_API_KEY'})`,
       `  worker            task queue ${env.RELAY_TASK_QUEUE}`,
       ...notes.map((n) => `  ${n}`),

@@ -1,3 +1,4 @@
 export * from './types';
 export * from './normalize';
 export * from './hash';
+export * from './schema';
