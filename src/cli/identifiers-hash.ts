@@ -3,7 +3,7 @@
 // line keeps the two files aligned; errors name the line and field but never repeat a value.
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { z } from 'zod';
+import { type z } from 'zod';
 import { toCm360UserIdentifiers } from '../domain/cm360/identifiers';
 import { hashIdentity } from '../domain/identifiers/hash';
 import type { Cm360UserIdentifier } from '../domain/cm360/types';

@@ -7,22 +7,11 @@ import {
   CM360_MAX_CONVERSIONS_PER_REQUEST,
   type Cm360Conversion,
   type Cm360RowResult,
-  type Cm360UserIdentifier,
 } from '../../domain/cm360/types';
 import type { Cm360AuthProvider } from './auth';
 import { cm360ErrorFromResponse, cm360MalformedResponse, cm360NetworkError, cm360TokenError } from './errors';
 
-export interface Cm360WireConversion {
-  matchId: string;
-  ordinal: string;
-  timestampMicros: string;
-  floodlightActivityId: string;
-  floodlightConfigurationId: string;
-  quantity: string;
-  value: number;
-  userIdentifiers: Cm360UserIdentifier[];
-  kind: 'dfareporting#conversion';
-}
+export type Cm360WireConversion = Cm360Conversion & { kind: 'dfareporting#conversion' };
 
 export interface Cm360BatchUpdateRequest {
   kind: 'dfareporting#conversionsBatchUpdateRequest';

@@ -1,16 +1,10 @@
 // Campaign Manager 360 (DFA Reporting API v5) conversion shapes, as sent on the wire.
 // Pure types and constants: safe to import from workflow code.
 
+import type { HashedAddress } from '../identifiers/types';
+
 /** addressInfo of a CM360 userIdentifier: names and street are SHA-256 hex, the rest plain. */
-export interface Cm360AddressInfo {
-  hashedFirstName?: string;
-  hashedLastName?: string;
-  hashedStreetAddress?: string;
-  city?: string;
-  state?: string;
-  postalCode?: string;
-  countryCode?: string;
-}
+export type Cm360AddressInfo = HashedAddress;
 
 /** One CM360 user identifier; exactly one of the three fields is set. */
 export interface Cm360UserIdentifier {
