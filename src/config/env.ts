@@ -63,6 +63,8 @@ export const envSchema = z.object({
   CM360_NOT_FOUND_WINDOW: duration('6h'),
   CM360_DEADLINE: duration('24h'),
   CM360_DEADLINE_SAFETY_MARGIN: duration('10m'),
+  /** `npm start` only: where the CM360 emulator listens when no credentials are configured. */
+  CM360_SANDBOX_PORT: port(8089),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

@@ -91,7 +91,7 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
   const notes: string[] = [];
   let emulator: Cm360Emulator | undefined;
   if (!cm360Credentials(env) && !env.CM360_API_ROOT) {
-    emulator = await startCm360Emulator({ port: Number(processEnv.CM360_SANDBOX_PORT ?? 8089) });
+    emulator = await startCm360Emulator({ port: env.CM360_SANDBOX_PORT });
     stops.push(() => emulator!.close());
     env = loadConfig({
       ...processEnv,
