@@ -5,11 +5,11 @@ export interface BenchResult {
   name: string;
   unit: string;
   subject: string;
-  /** Median over the measured rounds. */
-  subjectRate: number;
+  /** One rate per measured round, in round order; round i of both sides ran back to back. */
+  subjectRates: number[];
   baseline: string;
-  baselineRate: number;
-  /** How to read subjectRate ÷ baselineRate for this benchmark. */
+  baselineRates: number[];
+  /** How to read subject ÷ baseline for this benchmark. */
   reading: (ratio: number) => string;
   /** Setup and per-round detail, printed under the table. */
   notes: string[];
@@ -19,7 +19,9 @@ export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of nothing');
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export function nowMs(): number {
