@@ -22,18 +22,20 @@ const toJson = (p: { metadata?: Record<string, Uint8Array> | null; data?: Uint8A
   data: Buffer.from(p.data ?? new Uint8Array()).toString('base64'),
 });
 
-export function registerCodecRoutes(app: FastifyInstance, opts: { codec: PayloadCodec; corsOrigin: string }): void {
-  const cors = {
-    'access-control-allow-origin': opts.corsOrigin,
+export function registerCodecRoutes(app: FastifyInstance, opts: { codec: PayloadCodec; corsOrigins: string[] }): void {
+  const allowed = new Set(opts.corsOrigins);
+  // The browser sends its own origin; the answer names it back only when it is one of ours.
+  const cors = (origin: string | undefined) => ({
+    ...(origin && allowed.has(origin) ? { 'access-control-allow-origin': origin } : {}),
     'access-control-allow-methods': 'POST, GET, OPTIONS',
     'access-control-allow-headers': 'X-Namespace, Content-Type, Authorization',
     'access-control-allow-credentials': 'true',
     vary: 'Origin',
-  };
+  });
   for (const op of ['encode', 'decode'] as const) {
-    app.options(`/codec/${op}`, async (_req, reply) => reply.headers(cors).code(204).send());
+    app.options(`/codec/${op}`, (request, reply) => reply.headers(cors(request.headers.origin)).code(204).send());
     app.post(`/codec/${op}`, async (request, reply) => {
-      reply.headers(cors);
+      reply.headers(cors(request.headers.origin));
       const parsed = payloadsSchema.safeParse(request.body);
       if (!parsed.success) return reply.code(400).send({ error: 'body must be {"payloads":[{metadata,data}]}' });
       const input = parsed.data.payloads.map(fromJson);

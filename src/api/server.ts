@@ -10,7 +10,7 @@ export interface ApiOptions {
   maxBodyBytes: number;
   cm360: Cm360RouteOptions;
   /** Serve /codec/{encode,decode} for the Web UI. */
-  codec?: { codec: PayloadCodec; corsOrigin: string };
+  codec?: { codec: PayloadCodec; corsOrigins: string[] };
   logger?: FastifyServerOptions['logger'];
 }
 

@@ -46,8 +46,11 @@ export const envSchema = z.object({
   RELAY_PAYLOAD_KEY_ID: z.string().default('relay-1'),
   /** Serve /codec/{encode,decode} on the api so the Web UI can show decrypted payloads. */
   RELAY_SERVE_CODEC: z.stringbool().default(false),
-  /** Web UI origin allowed to call the codec endpoints. */
-  RELAY_CODEC_CORS_ORIGIN: z.string().default('http://localhost:8233'),
+  /** Web UI origins (comma-separated) allowed to call the codec endpoints. */
+  RELAY_CODEC_CORS_ORIGINS: z
+    .string()
+    .default('http://localhost:8233,http://127.0.0.1:8233')
+    .transform((s) => s.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean)),
 
   CM360_PROFILE_ID: optionalString,
   CM360_API_ROOT: optionalString,

@@ -86,7 +86,7 @@ export async function startApi(env: Env): Promise<RunningApi> {
       timing: cm360TimingFrom(env),
       defaultRegion: env.RELAY_DEFAULT_PHONE_REGION,
     },
-    codec: env.RELAY_SERVE_CODEC ? { codec, corsOrigin: env.RELAY_CODEC_CORS_ORIGIN } : undefined,
+    codec: env.RELAY_SERVE_CODEC ? { codec, corsOrigins: env.RELAY_CODEC_CORS_ORIGINS } : undefined,
   });
   const url = await app.listen({ port: env.RELAY_HTTP_PORT, host: env.RELAY_HTTP_HOST });
   return {
