@@ -50,7 +50,12 @@ export const envSchema = z.object({
   RELAY_CODEC_CORS_ORIGINS: z
     .string()
     .default('http://localhost:8233,http://127.0.0.1:8233')
-    .transform((s) => s.split(',').map((o) => o.trim().replace(/\/$/, '')).filter(Boolean)),
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim().replace(/\/$/, ''))
+        .filter(Boolean),
+    ),
 
   CM360_PROFILE_ID: optionalString,
   CM360_API_ROOT: optionalString,
