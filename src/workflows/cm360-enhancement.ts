@@ -79,9 +79,15 @@ export async function cm360EnhancementWorkflow(input: Cm360EnhancementInput): Pr
   };
   setHandler(cm360StatusQuery, () => status);
 
+  // The api starts the workflow with RelayStatus WAITING_FOR_INDEX. Each upsert is a billed command,
+  // so only a change of state writes one; the current details (free) say what happens within a state.
+  let indexedState: Cm360EnhancementState = 'WAITING_FOR_INDEX';
   const report = (state: Cm360EnhancementState, details: string) => {
     status.state = state;
-    upsertSearchAttributes([{ key: RelayStatus, value: state }]);
+    if (state !== indexedState) {
+      upsertSearchAttributes([{ key: RelayStatus, value: state }]);
+      indexedState = state;
+    }
     setCurrentDetails(`**${state}** — ${details}`);
   };
   function fail(type: Cm360FailureType, message: string): never {
