@@ -4,11 +4,14 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { bearerMatches } from './auth';
 import { registerCm360Routes, type Cm360RouteOptions } from './cm360-routes';
 import { registerCodecRoutes } from './codec-routes';
+import { registerHubSpotRoutes, type HubSpotRouteOptions } from './hubspot-routes';
 
 export interface ApiOptions {
   apiKey: string;
   maxBodyBytes: number;
   cm360: Cm360RouteOptions;
+  /** HubSpot webhooks (Flows A and B); absent when no conversion events are configured. */
+  hubspot?: Omit<HubSpotRouteOptions, 'apiKey'>;
   /** Serve /codec/{encode,decode} for the Web UI. */
   codec?: { codec: PayloadCodec; corsOrigins: string[] };
   logger?: FastifyServerOptions['logger'];
@@ -35,7 +38,11 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   // onRequest runs before the body is read: an unauthenticated caller costs no parsing.
   app.addHook('onRequest', (request, reply, done) => {
     const path = request.url.split('?')[0] ?? '';
-    const open = PUBLIC_PATHS.has(path) || (opts.codec !== undefined && path.startsWith('/codec/'));
+    // HubSpot webhooks carry HubSpot's signature instead of our key; their routes verify it.
+    const open =
+      PUBLIC_PATHS.has(path) ||
+      (opts.codec !== undefined && path.startsWith('/codec/')) ||
+      (opts.hubspot !== undefined && path.startsWith('/webhooks/hubspot'));
     if (open || bearerMatches(request.headers.authorization, opts.apiKey)) return done();
     void reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong API key' });
   });
@@ -43,5 +50,6 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   app.get('/healthz', (_request, reply) => reply.send({ ok: true }));
   registerCm360Routes(app, opts.cm360);
   if (opts.codec) registerCodecRoutes(app, opts.codec);
+  if (opts.hubspot) registerHubSpotRoutes(app, { ...opts.hubspot, apiKey: opts.apiKey });
   return app;
 }

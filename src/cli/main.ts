@@ -3,8 +3,11 @@ import { parseArgs } from 'node:util';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { ConfigError, loadConfig } from '../config/env';
 import { startCm360Emulator } from '../sandbox/cm360';
+import { startGoogleAdsEmulator } from '../sandbox/google-ads';
+import { startHubSpotEmulator } from '../sandbox/hubspot';
 import { startApi, startWorker } from '../workers/composition';
 import { runDevStack } from '../workers/dev-stack';
+import { runEventsList, runEventsValidate } from './events';
 import { runIdentifiersHash } from './identifiers-hash';
 
 const USAGE = `usage: relay <command>
@@ -14,6 +17,13 @@ const USAGE = `usage: relay <command>
   worker                the Temporal worker only
   sandbox cm360 [--port N] [--index-delay 90m]
                         the CM360 batchupdate emulator
+  sandbox hubspot [--port N]
+                        the HubSpot CRM emulator, with demo contacts and deals
+  sandbox google-ads [--port N]
+                        the Google Ads gRPC emulator (ConversionUploadService, ConversionAdjustmentUploadService)
+  events list [file]    the conversion event definitions (default: RELAY_CONFIG) and their status
+  events validate [file]
+                        every problem of a definitions file; exit 1 on errors
   identifiers hash      JSON lines of plaintext user data on stdin → CM360 userIdentifiers on stdout
 `;
 
@@ -41,7 +51,34 @@ async function main(argv: string[]): Promise<number> {
       }
       return -1;
     }
+    case 'events': {
+      if (sub !== 'list' && sub !== 'validate') break;
+      const path = rest[0] ?? loadConfig(process.env).RELAY_CONFIG;
+      if (!path) {
+        console.error('name a definitions file, or set RELAY_CONFIG');
+        return 2;
+      }
+      return sub === 'list'
+        ? runEventsList(path, process.stdout)
+        : runEventsValidate(path, process.stdout, process.stderr);
+    }
     case 'sandbox': {
+      if (sub === 'hubspot' || sub === 'google-ads') {
+        const { values } = parseArgs({ args: rest, options: { port: { type: 'string' } } });
+        const stops: (() => Promise<void>)[] = [];
+        if (sub === 'hubspot') {
+          const hubspot = await startHubSpotEmulator({ port: Number(values.port ?? 8090), seedDemo: true });
+          console.log(`HubSpot sandbox emulator at ${hubspot.basePath}`);
+          stops.push(() => hubspot.close());
+        } else {
+          const googleAds = await startGoogleAdsEmulator({ port: Number(values.port ?? 8091) });
+          console.log(`Google Ads sandbox emulator (gRPC, plaintext) at ${googleAds.host}:${googleAds.port}`);
+          stops.push(() => googleAds.close());
+        }
+        process.once('SIGINT', () => void Promise.all(stops.map((s) => s())));
+        process.once('SIGTERM', () => void Promise.all(stops.map((s) => s())));
+        return -1;
+      }
       if (sub !== 'cm360') break;
       const { values } = parseArgs({
         args: rest,

@@ -71,8 +71,33 @@ export const envSchema = z.object({
   CM360_NOT_FOUND_WINDOW: duration('6h'),
   CM360_DEADLINE: duration('24h'),
   CM360_DEADLINE_SAFETY_MARGIN: duration('10m'),
+  /** Conversion event definitions (HubSpot → Google Ads), YAML or JSON. */
+  RELAY_CONFIG: optionalString,
+  /** The api's public base URL as HubSpot calls it; HubSpot's signatures cover the full URL. */
+  RELAY_PUBLIC_URL: optionalString,
+
+  HUBSPOT_CLIENT_SECRET: optionalString,
+  HUBSPOT_ACCESS_TOKEN: optionalString,
+  /** Base URL of the HubSpot API; unset = https://api.hubapi.com. */
+  HUBSPOT_API_BASE: optionalString,
+
+  GOOGLE_ADS_DEVELOPER_TOKEN: optionalString,
+  GOOGLE_ADS_CLIENT_ID: optionalString,
+  GOOGLE_ADS_CLIENT_SECRET: optionalString,
+  GOOGLE_ADS_REFRESH_TOKEN: optionalString,
+  /** `host:port` of a local (plaintext) Google Ads endpoint such as the sandbox emulator. */
+  GOOGLE_ADS_ENDPOINT: optionalString,
+  /** Dry run: every upload is sent with validate_only. */
+  GOOGLE_ADS_VALIDATE_ONLY: z.stringbool().default(false),
+  GOOGLE_ADS_BATCH_LINGER: duration('200ms'),
+  /** Enhancements stop this long before the original conversion is 24 hours old. */
+  GOOGLE_ADS_ENHANCEMENT_SAFETY_MARGIN: duration('10m'),
+
   /** `npm start` only: where the CM360 emulator listens when no credentials are configured. */
   CM360_SANDBOX_PORT: port(8089),
+  /** `npm start` only: ports of the HubSpot (HTTP) and Google Ads (gRPC) emulators. */
+  HUBSPOT_SANDBOX_PORT: port(8090),
+  GOOGLE_ADS_SANDBOX_PORT: port(8091),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

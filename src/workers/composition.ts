@@ -4,9 +4,17 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Cm360Batchers } from '../activities/cm360';
+import type { GoogleAdsUploaders } from '../activities/google-ads';
+import type { HubSpotActivityDeps } from '../activities/hubspot';
 import { createCm360Auth } from '../clients/cm360/auth';
 import { Cm360BatcherPool } from '../clients/cm360/batcher';
 import { Cm360Client } from '../clients/cm360/client';
+import { GoogleAdsBatcherPool } from '../clients/google-ads/batcher';
+import { GoogleAdsConversionClient } from '../clients/google-ads/client';
+import { HubSpotCrmClient } from '../clients/hubspot/client';
+import { loadValidConversionEventsConfig } from '../config/conversion-events';
 import { cm360Credentials, ConfigError, type Env } from '../config/env';
 import type { Cm360Timing } from '../domain/cm360/outcomes';
 import { codecFromKey, relayDataConverter } from '../temporal/data-converter';
@@ -28,26 +36,80 @@ export interface RunningWorker {
   stop(): Promise<void>;
 }
 
-export async function startWorker(env: Env): Promise<RunningWorker> {
-  const codec = codecFromKey(env.RELAY_PAYLOAD_KEY_ID, env.RELAY_PAYLOAD_KEY);
+/**
+ * An integration without credentials still has its activities registered: they fail with a typed,
+ * retryable "not configured" error, so an operator who adds the credentials within a day loses nothing.
+ */
+function notConfigured(type: string, what: string): never {
+  throw ApplicationFailure.create({ type, message: `${what} is not configured`, nextRetryDelay: '15m' });
+}
+
+function cm360Batchers(env: Env): { batchers: Cm360Batchers; close(): Promise<void> } {
   const credentials = cm360Credentials(env);
   if (!credentials) {
-    throw new ConfigError(
-      'CM360 credentials missing: set CM360_SERVICE_ACCOUNT_KEY_FILE, the CM360_OAUTH_* trio, or CM360_ACCESS_TOKEN (emulators)',
-    );
+    return {
+      batchers: {
+        forProfile: () => ({ enhance: () => notConfigured('Cm360NotConfigured', 'CM360 (CM360_* credentials)') }),
+      },
+      close: () => Promise.resolve(),
+    };
   }
   const client = new Cm360Client({ apiRoot: env.CM360_API_ROOT, auth: createCm360Auth(credentials) });
-  const batchers = new Cm360BatcherPool({ client, lingerMs: env.CM360_BATCH_LINGER, queriesPerSecond: env.CM360_QPS });
+  const pool = new Cm360BatcherPool({ client, lingerMs: env.CM360_BATCH_LINGER, queriesPerSecond: env.CM360_QPS });
+  return { batchers: pool, close: () => pool.close() };
+}
+
+function hubSpotCrm(env: Env): HubSpotActivityDeps['crm'] {
+  if (!env.HUBSPOT_ACCESS_TOKEN) {
+    const fail = () => notConfigured('HubSpotNotConfigured', 'HubSpot (HUBSPOT_ACCESS_TOKEN)');
+    return { getContact: fail, getMostRecentDeal: fail };
+  }
+  return new HubSpotCrmClient({ accessToken: env.HUBSPOT_ACCESS_TOKEN, basePath: env.HUBSPOT_API_BASE });
+}
+
+function googleAdsUploaders(env: Env): { uploaders: GoogleAdsUploaders; close(): Promise<void> } {
+  const { GOOGLE_ADS_DEVELOPER_TOKEN: developerToken, GOOGLE_ADS_CLIENT_ID: clientId } = env;
+  const { GOOGLE_ADS_CLIENT_SECRET: clientSecret, GOOGLE_ADS_REFRESH_TOKEN: refreshToken } = env;
+  if (!developerToken || !clientId || !clientSecret || !refreshToken) {
+    const fail = () => notConfigured('GoogleAdsNotConfigured', 'Google Ads (GOOGLE_ADS_* credentials)');
+    return { uploaders: { uploadClick: fail, uploadEnhancement: fail }, close: () => Promise.resolve() };
+  }
+  const endpoint = parseEndpoint(env.GOOGLE_ADS_ENDPOINT);
+  const client = new GoogleAdsConversionClient({
+    developerToken,
+    clientId,
+    clientSecret,
+    refreshToken,
+    validateOnly: env.GOOGLE_ADS_VALIDATE_ONLY,
+    ...(endpoint ? { endpoint: { ...endpoint, insecure: true } } : {}),
+  });
+  const pool = new GoogleAdsBatcherPool({ client, lingerMs: env.GOOGLE_ADS_BATCH_LINGER });
+  return { uploaders: pool, close: () => pool.close() };
+}
+
+function parseEndpoint(text: string | undefined): { host: string; port: number } | undefined {
+  if (!text) return undefined;
+  const m = /^([^:]+):(\d+)$/.exec(text);
+  if (!m?.[1]) throw new ConfigError('GOOGLE_ADS_ENDPOINT must be host:port');
+  return { host: m[1], port: Number(m[2]) };
+}
+
+export async function startWorker(env: Env): Promise<RunningWorker> {
+  const codec = codecFromKey(env.RELAY_PAYLOAD_KEY_ID, env.RELAY_PAYLOAD_KEY);
+  const cm360 = cm360Batchers(env);
+  const googleAds = googleAdsUploaders(env);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const worker = await createRelayWorker({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.RELAY_TASK_QUEUE,
     dataConverter: relayDataConverter(codec),
-    cm360: { batchers },
+    cm360: { batchers: cm360.batchers },
+    hubspot: { crm: hubSpotCrm(env), defaultRegion: env.RELAY_DEFAULT_PHONE_REGION },
+    googleAds: { uploaders: googleAds.uploaders },
   });
   const done = worker.run().finally(async () => {
-    await batchers.close();
+    await Promise.all([cm360.close(), googleAds.close()]);
     await connection.close();
   });
   return {
@@ -75,6 +137,7 @@ export async function startApi(env: Env): Promise<RunningApi> {
     namespace: env.TEMPORAL_NAMESPACE,
     dataConverter: relayDataConverter(codec),
   });
+  const events = env.RELAY_CONFIG ? loadValidConversionEventsConfig(env.RELAY_CONFIG) : undefined;
   const app = buildApi({
     apiKey: env.RELAY_API_KEY,
     maxBodyBytes: env.RELAY_MAX_BODY_BYTES,
@@ -86,8 +149,20 @@ export async function startApi(env: Env): Promise<RunningApi> {
       timing: cm360TimingFrom(env),
       defaultRegion: env.RELAY_DEFAULT_PHONE_REGION,
     },
+    hubspot: events
+      ? {
+          temporal,
+          taskQueue: env.RELAY_TASK_QUEUE,
+          clientSecret: env.HUBSPOT_CLIENT_SECRET,
+          publicUrl: env.RELAY_PUBLIC_URL,
+          conversionEvents: events.config,
+          defaultRegion: env.RELAY_DEFAULT_PHONE_REGION,
+          enhancementSafetyMarginMs: env.GOOGLE_ADS_ENHANCEMENT_SAFETY_MARGIN,
+        }
+      : undefined,
     codec: env.RELAY_SERVE_CODEC ? { codec, corsOrigins: env.RELAY_CODEC_CORS_ORIGINS } : undefined,
   });
+  for (const w of events?.warnings ?? []) app.log.warn(`${env.RELAY_CONFIG}: ${w.path}: ${w.message}`);
   const url = await app.listen({ port: env.RELAY_HTTP_PORT, host: env.RELAY_HTTP_HOST });
   return {
     app,

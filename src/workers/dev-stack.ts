@@ -7,11 +7,14 @@ import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { cm360Credentials, loadConfig, type Env } from '../config/env';
 import { projectRoot, temporalCliPath } from '../dev/temporal-binaries';
-import { startCm360Emulator, type Cm360Emulator } from '../sandbox/cm360';
+import { startCm360Emulator } from '../sandbox/cm360';
+import { startGoogleAdsEmulator } from '../sandbox/google-ads';
+import { startHubSpotEmulator } from '../sandbox/hubspot';
 import { RELAY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from './composition';
 
 const DEV_API_KEY = 'relay-dev-key';
+const DEV_HUBSPOT_SECRET = 'relay-dev-hubspot-secret';
 const UI_PORT_OFFSET = 1000;
 
 function devPayloadKey(dataDir: string): string {
@@ -85,25 +88,49 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
   const overrides: Record<string, string> = { RELAY_SERVE_CODEC: processEnv.RELAY_SERVE_CODEC ?? 'true' };
   if (!processEnv.RELAY_API_KEY) overrides.RELAY_API_KEY = DEV_API_KEY;
   if (!processEnv.RELAY_PAYLOAD_KEY) overrides.RELAY_PAYLOAD_KEY = devPayloadKey(dataDir);
-  let env = loadConfig({ ...processEnv, ...overrides });
+  const initial = loadConfig({ ...processEnv, ...overrides });
 
   const stops: (() => Promise<void>)[] = [];
   const notes: string[] = [];
-  let emulator: Cm360Emulator | undefined;
-  if (!cm360Credentials(env) && !env.CM360_API_ROOT) {
-    emulator = await startCm360Emulator({ port: env.CM360_SANDBOX_PORT });
-    stops.push(() => emulator!.close());
-    env = loadConfig({
-      ...processEnv,
-      ...overrides,
-      CM360_API_ROOT: emulator.apiRoot,
+  if (!cm360Credentials(initial) && !initial.CM360_API_ROOT) {
+    const cm360 = await startCm360Emulator({ port: initial.CM360_SANDBOX_PORT });
+    stops.push(() => cm360.close());
+    Object.assign(overrides, {
+      CM360_API_ROOT: cm360.apiRoot,
       CM360_ACCESS_TOKEN: 'sandbox',
-      CM360_PROFILE_ID: env.CM360_PROFILE_ID ?? 'sandbox',
+      CM360_PROFILE_ID: initial.CM360_PROFILE_ID ?? 'sandbox',
     });
     notes.push(
-      `CM360: no credentials set, using the sandbox emulator at ${emulator.apiRoot} (profile ${env.CM360_PROFILE_ID})`,
+      `CM360: no credentials set, sandbox emulator at ${cm360.apiRoot} (profile ${overrides.CM360_PROFILE_ID})`,
     );
   }
+  if (!initial.HUBSPOT_ACCESS_TOKEN && !initial.HUBSPOT_API_BASE) {
+    const hubspot = await startHubSpotEmulator({ port: initial.HUBSPOT_SANDBOX_PORT, seedDemo: true });
+    stops.push(() => hubspot.close());
+    Object.assign(overrides, { HUBSPOT_API_BASE: hubspot.basePath, HUBSPOT_ACCESS_TOKEN: 'sandbox' });
+    notes.push(`HubSpot: no access token set, sandbox emulator with demo contacts at ${hubspot.basePath}`);
+  }
+  if (!initial.HUBSPOT_CLIENT_SECRET) {
+    overrides.HUBSPOT_CLIENT_SECRET = DEV_HUBSPOT_SECRET;
+    notes.push(`HubSpot webhooks: signed with the dev client secret "${DEV_HUBSPOT_SECRET}"`);
+  }
+  if (!initial.GOOGLE_ADS_DEVELOPER_TOKEN && !initial.GOOGLE_ADS_ENDPOINT) {
+    const googleAds = await startGoogleAdsEmulator({ port: initial.GOOGLE_ADS_SANDBOX_PORT });
+    stops.push(() => googleAds.close());
+    Object.assign(overrides, {
+      GOOGLE_ADS_ENDPOINT: `${googleAds.host}:${googleAds.port}`,
+      GOOGLE_ADS_DEVELOPER_TOKEN: 'sandbox',
+      GOOGLE_ADS_CLIENT_ID: 'sandbox',
+      GOOGLE_ADS_CLIENT_SECRET: 'sandbox',
+      GOOGLE_ADS_REFRESH_TOKEN: 'sandbox',
+    });
+    notes.push(`Google Ads: no credentials set, gRPC sandbox emulator at ${googleAds.host}:${googleAds.port}`);
+  }
+  if (!initial.RELAY_CONFIG) {
+    overrides.RELAY_CONFIG = join(projectRoot, 'examples', 'conversion-events.yaml');
+    notes.push('Conversion events: RELAY_CONFIG not set, using examples/conversion-events.yaml');
+  }
+  const env = loadConfig({ ...processEnv, ...overrides });
 
   const temporal = startTemporal(env, dataDir);
   const temporalExited = new Promise<void>((resolve) => temporal.child.once('exit', () => resolve()));

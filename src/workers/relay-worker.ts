@@ -1,22 +1,33 @@
 // The worker: every workflow of the relay and the activities built over injected clients.
+import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createCm360Activities, type Cm360Batchers } from '../activities/cm360';
-import type { DataConverter } from '@temporalio/common';
+import { createGoogleAdsActivities, type GoogleAdsUploaders } from '../activities/google-ads';
+import { createHubSpotActivities, type HubSpotActivityDeps } from '../activities/hubspot';
 
-export interface RelayWorkerOptions {
+export interface RelayActivityDeps {
+  cm360: { batchers: Cm360Batchers };
+  hubspot: HubSpotActivityDeps;
+  googleAds: { uploaders: GoogleAdsUploaders };
+}
+
+export interface RelayWorkerOptions extends RelayActivityDeps {
   connection: NativeConnection;
   namespace: string;
   taskQueue: string;
   dataConverter: DataConverter;
-  cm360: { batchers: Cm360Batchers };
   /** A prebuilt bundle (bundleWorkflowCode) skips webpack at start-up; tests share one per file. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
 
-export function buildActivities(opts: Pick<RelayWorkerOptions, 'cm360'>) {
-  return { ...createCm360Activities(opts.cm360) };
+export function buildActivities(deps: RelayActivityDeps) {
+  return {
+    ...createCm360Activities(deps.cm360),
+    ...createHubSpotActivities(deps.hubspot),
+    ...createGoogleAdsActivities(deps.googleAds),
+  };
 }
 
 export function createRelayWorker(opts: RelayWorkerOptions): Promise<Worker> {

@@ -1,2 +1,4 @@
 // Every workflow the worker registers.
 export { cm360EnhancementWorkflow } from './cm360-enhancement';
+export { formEnhancementWorkflow } from './form-enhancement';
+export { lifecycleConversionWorkflow } from './lifecycle-conversion';

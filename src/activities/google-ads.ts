@@ -1,0 +1,105 @@
+// Google Ads activities: uploads through the shared per-account batchers. Transient and quota
+// problems become retryable ApplicationFailures here (Temporal retries them); what the workflow must
+// decide on (already done, retry in hours, permanent) comes back as a row outcome.
+import { ApplicationFailure } from '@temporalio/common';
+import { GoogleAdsRequestError } from '../clients/google-ads/errors';
+import { classifyGoogleAdsError } from '../domain/google-ads/classify';
+import type {
+  ClickConversionRow,
+  EnhancementAdjustmentRow,
+  GoogleAdsRowError,
+  GoogleAdsRowResult,
+} from '../domain/google-ads/types';
+
+export const GoogleAdsFailure = {
+  Transient: 'GoogleAdsTransient',
+  Quota: 'GoogleAdsQuota',
+  Auth: 'GoogleAdsAuthError',
+  InvalidRequest: 'GoogleAdsInvalidRequest',
+  Permanent: 'GoogleAdsPermanentError',
+  RetryWindowExpired: 'GoogleAdsRetryWindowExpired',
+  DeadlineExceeded: 'GoogleAdsEnhancementDeadlineExceeded',
+} as const;
+
+export const GOOGLE_ADS_NON_RETRYABLE = [GoogleAdsFailure.InvalidRequest];
+const AUTH_RETRY_DELAY_MS = 15 * 60_000;
+
+export type UploadOutcome =
+  | { outcome: 'UPLOADED' }
+  | { outcome: 'ALREADY_DONE'; code: string }
+  | { outcome: 'RETRY_LATER'; code: string; delayMs: number }
+  | { outcome: 'PERMANENT'; code: string; message: string };
+
+export interface GoogleAdsUploaders {
+  uploadClick(row: ClickConversionRow): Promise<GoogleAdsRowResult>;
+  uploadEnhancement(row: EnhancementAdjustmentRow): Promise<GoogleAdsRowResult>;
+}
+
+const codeOf = (e: GoogleAdsRowError) => `${e.category}.${e.name}`;
+
+/** Reads one row: the most final error decides (permanent, then retry-later, then already-done). */
+export function rowOutcome(result: GoogleAdsRowResult): UploadOutcome {
+  if (result.ok) return { outcome: 'UPLOADED' };
+  const decided = result.errors.map((e) => ({ e, d: classifyGoogleAdsError(e) }));
+  const permanent = decided.find((x) => x.d.action === 'permanent');
+  if (permanent || decided.length === 0) {
+    const e = permanent?.e;
+    return {
+      outcome: 'PERMANENT',
+      code: e ? codeOf(e) : 'unknown',
+      message: e?.message ?? 'the row failed without an error',
+    };
+  }
+  const transient = decided.find((x) => x.d.action === 'transient');
+  if (transient)
+    throw ApplicationFailure.retryable(`${codeOf(transient.e)}: ${transient.e.message}`, GoogleAdsFailure.Transient);
+  const later = decided.find((x) => x.d.action === 'retry-later');
+  if (later && later.d.action === 'retry-later') {
+    return { outcome: 'RETRY_LATER', code: codeOf(later.e), delayMs: later.d.delayMs };
+  }
+  return { outcome: 'ALREADY_DONE', code: codeOf(decided[0]!.e) };
+}
+
+export function requestErrorToFailure(err: GoogleAdsRequestError): ApplicationFailure {
+  const message = `Google Ads request failed (${err.kind}): ${err.message}`;
+  switch (err.kind) {
+    case 'quota':
+      return ApplicationFailure.create({
+        type: GoogleAdsFailure.Quota,
+        message,
+        nextRetryDelay: err.retryDelayMs,
+      });
+    case 'transient':
+      return ApplicationFailure.create({ type: GoogleAdsFailure.Transient, message });
+    case 'auth':
+      return ApplicationFailure.create({ type: GoogleAdsFailure.Auth, message, nextRetryDelay: AUTH_RETRY_DELAY_MS });
+    case 'invalid':
+      return ApplicationFailure.create({ type: GoogleAdsFailure.InvalidRequest, message, nonRetryable: true });
+  }
+}
+
+async function upload<T>(send: (row: T) => Promise<GoogleAdsRowResult>, row: T): Promise<UploadOutcome> {
+  let result: GoogleAdsRowResult;
+  try {
+    result = await send(row);
+  } catch (err) {
+    if (err instanceof GoogleAdsRequestError) throw requestErrorToFailure(err);
+    throw err;
+  }
+  return rowOutcome(result);
+}
+
+export function createGoogleAdsActivities(deps: { uploaders: GoogleAdsUploaders }) {
+  return {
+    /** ConversionUploadService.UploadClickConversions for one lifecycle conversion. */
+    uploadClickConversion(row: ClickConversionRow): Promise<UploadOutcome> {
+      return upload((r) => deps.uploaders.uploadClick(r), row);
+    },
+    /** ConversionAdjustmentUploadService.UploadConversionAdjustments (ENHANCEMENT) for one form submission. */
+    uploadEnhancement(row: EnhancementAdjustmentRow): Promise<UploadOutcome> {
+      return upload((r) => deps.uploaders.uploadEnhancement(r), row);
+    },
+  };
+}
+
+export type GoogleAdsActivities = ReturnType<typeof createGoogleAdsActivities>;

@@ -1,0 +1,270 @@
+// Collects single conversions from many concurrent activities into upload requests of up to 2,000
+// rows. Google Ads counts the daily quota of a developer token in requests for these services, and
+// each request costs a round trip of its own, so batching is what lets the relay scale.
+import Bottleneck from 'bottleneck';
+import {
+  GOOGLE_ADS_MAX_ROWS_PER_REQUEST,
+  type ClickConversionRow,
+  type EnhancementAdjustmentRow,
+  type GoogleAdsRowResult,
+} from '../../domain/google-ads/types';
+import { clickConversionRowProblem, enhancementRowProblem, type GoogleAdsConversionClient } from './client';
+import { GoogleAdsRequestError } from './errors';
+
+export type GoogleAdsUploadService = 'click' | 'enhancement';
+export type GoogleAdsRowOf<S extends GoogleAdsUploadService> = S extends 'click'
+  ? ClickConversionRow
+  : EnhancementAdjustmentRow;
+export type GoogleAdsUploadClient = Pick<GoogleAdsConversionClient, 'uploadClickConversions' | 'uploadEnhancements'>;
+
+export interface GoogleAdsLimiterOptions {
+  /** Requests started per second, across every batcher sharing the limiter. Default 5. */
+  requestsPerSecond?: number;
+  /** Requests in flight at once, across every batcher sharing the limiter. Default 2. */
+  maxConcurrentRequests?: number;
+}
+
+export interface GoogleAdsBatcherOptions<S extends GoogleAdsUploadService> extends GoogleAdsLimiterOptions {
+  client: GoogleAdsUploadClient;
+  service: S;
+  customerId: string;
+  loginCustomerId?: string;
+  /** Rows per request, at most GOOGLE_ADS_MAX_ROWS_PER_REQUEST (the default). */
+  maxBatchSize?: number;
+  /** How long the first queued row waits for company. Default 200 ms. */
+  lingerMs?: number;
+  /** A limiter shared with other batchers (GoogleAdsBatcherPool passes one); overrides the rate options. */
+  limiter?: Bottleneck;
+}
+
+/**
+ * Google publishes no request rate for the upload services, but throttles bursts per developer token
+ * with RESOURCE_TEMPORARILY_EXHAUSTED; one modest limiter per process keeps a backlog from turning
+ * into a burst, and a backlog makes fuller requests rather than more of them (see slotBooked).
+ */
+export function createGoogleAdsLimiter(opts: GoogleAdsLimiterOptions = {}): Bottleneck {
+  const rps = opts.requestsPerSecond ?? 5;
+  const concurrent = opts.maxConcurrentRequests ?? 2;
+  if (!(rps > 0)) throw new RangeError('requestsPerSecond must be positive');
+  if (!Number.isInteger(concurrent) || concurrent < 1) throw new RangeError('maxConcurrentRequests must be >= 1');
+  return new Bottleneck({ maxConcurrent: concurrent, minTime: Math.ceil(1000 / rps) });
+}
+
+interface Pending<Row> {
+  row: Row;
+  enqueuedAt: number;
+  resolve(result: GoogleAdsRowResult): void;
+  reject(err: unknown): void;
+}
+
+export class GoogleAdsBatcher<S extends GoogleAdsUploadService> {
+  readonly service: S;
+  readonly customerId: string;
+  readonly loginCustomerId: string | undefined;
+  private readonly client: GoogleAdsUploadClient;
+  private readonly maxBatchSize: number;
+  private readonly lingerMs: number;
+  private readonly limiter: Bottleneck;
+  private readonly ownsLimiter: boolean;
+
+  private queue: Pending<GoogleAdsRowOf<S>>[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  /**
+   * True while a request slot is booked with the limiter but has not started. Rows keep joining the
+   * queue meanwhile and the slot takes whatever is queued when it starts.
+   */
+  private slotBooked = false;
+  private readonly running = new Set<Promise<void>>();
+  private closing = false;
+  private closed: Promise<void> | undefined;
+
+  constructor(opts: GoogleAdsBatcherOptions<S>) {
+    const maxBatchSize = opts.maxBatchSize ?? GOOGLE_ADS_MAX_ROWS_PER_REQUEST;
+    if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1 || maxBatchSize > GOOGLE_ADS_MAX_ROWS_PER_REQUEST) {
+      throw new RangeError(`maxBatchSize must be an integer in 1..${GOOGLE_ADS_MAX_ROWS_PER_REQUEST}`);
+    }
+    if (!/^\d+$/.test(opts.customerId)) throw new RangeError('customerId must be digits only');
+    if (opts.loginCustomerId !== undefined && !/^\d+$/.test(opts.loginCustomerId)) {
+      throw new RangeError('loginCustomerId must be digits only');
+    }
+    this.client = opts.client;
+    this.service = opts.service;
+    this.customerId = opts.customerId;
+    this.loginCustomerId = opts.loginCustomerId || undefined;
+    this.maxBatchSize = maxBatchSize;
+    this.lingerMs = Math.max(0, opts.lingerMs ?? 200);
+    this.ownsLimiter = !opts.limiter;
+    this.limiter = opts.limiter ?? createGoogleAdsLimiter(opts);
+  }
+
+  /**
+   * Queues one row and resolves with its own row of the request it ends up in. Rejects with a
+   * GoogleAdsRequestError when that request as a whole failed, or at once (kind `invalid`) when the
+   * row could never be sent: checked here so one bad row cannot sink the 1,999 others in its batch.
+   */
+  upload(row: GoogleAdsRowOf<S>): Promise<GoogleAdsRowResult> {
+    if (this.closing) return Promise.reject(new Error(`Google Ads ${this.describe()} batcher is closed`));
+    if (row.customerId !== this.customerId || (row.loginCustomerId || undefined) !== this.loginCustomerId) {
+      return Promise.reject(new RangeError(`row belongs to another account than the ${this.describe()} batcher`));
+    }
+    const problem =
+      this.service === 'click' ? clickConversionRowProblem(row as ClickConversionRow) : enhancementRowProblem(row);
+    if (problem) return Promise.reject(new GoogleAdsRequestError({ kind: 'invalid', message: problem }));
+    return new Promise<GoogleAdsRowResult>((resolve, reject) => {
+      this.queue.push({ row, enqueuedAt: Date.now(), resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Sends everything queued without waiting for the linger time, waits for it, then stops. */
+  close(): Promise<void> {
+    this.closed ??= this.drainAndStop();
+    return this.closed;
+  }
+
+  private describe(): string {
+    return `${this.service} ${this.customerId}${this.loginCustomerId ? ` via ${this.loginCustomerId}` : ''}`;
+  }
+
+  private async drainAndStop(): Promise<void> {
+    this.closing = true;
+    this.clearTimer();
+    this.kick();
+    while (this.queue.length > 0 || this.running.size > 0) {
+      await Promise.allSettled([...this.running]);
+      this.kick();
+    }
+    if (this.ownsLimiter) await this.limiter.stop({ dropWaitingJobs: false });
+  }
+
+  private kick(): void {
+    if (this.slotBooked || this.queue.length === 0) return;
+    if (this.closing || this.queue.length >= this.maxBatchSize) {
+      this.bookSlot();
+      return;
+    }
+    if (this.timer) return;
+    const first = this.queue[0];
+    const wait = first ? Math.max(0, first.enqueuedAt + this.lingerMs - Date.now()) : this.lingerMs;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      if (!this.slotBooked && this.queue.length > 0) this.bookSlot();
+    }, wait);
+  }
+
+  private bookSlot(): void {
+    this.clearTimer();
+    this.slotBooked = true;
+    const job = this.limiter
+      .schedule(() => this.sendNextBatch())
+      .catch((err: unknown) => {
+        // Only reached when the limiter itself refuses the job; sendNextBatch never throws.
+        this.slotBooked = false;
+        for (const p of this.queue.splice(0)) p.reject(err);
+      })
+      .finally(() => this.running.delete(job));
+    this.running.add(job);
+  }
+
+  private async sendNextBatch(): Promise<void> {
+    this.slotBooked = false;
+    const batch = this.queue.splice(0, this.maxBatchSize);
+    // Rows left behind get their own slot (or linger timer) now, while this request is in flight.
+    this.kick();
+    if (batch.length === 0) return;
+    let results: GoogleAdsRowResult[];
+    try {
+      results =
+        this.service === 'click'
+          ? await this.client.uploadClickConversions(
+              this.customerId,
+              this.loginCustomerId,
+              batch.map((p) => p.row as ClickConversionRow),
+            )
+          : await this.client.uploadEnhancements(
+              this.customerId,
+              this.loginCustomerId,
+              batch.map((p) => p.row as EnhancementAdjustmentRow),
+            );
+    } catch (err) {
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    if (results.length !== batch.length) {
+      const err = new Error(`Google Ads client returned ${results.length} results for ${batch.length} rows`);
+      for (const p of batch) p.reject(err);
+      return;
+    }
+    batch.forEach((p, i) => p.resolve(results[i] as GoogleAdsRowResult));
+  }
+
+  private clearTimer(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
+
+export type GoogleAdsBatcherPoolOptions = Omit<
+  GoogleAdsBatcherOptions<GoogleAdsUploadService>,
+  'service' | 'customerId' | 'loginCustomerId'
+>;
+
+/**
+ * One batcher per (service, customer, login customer), all drawing from one limiter: the rate
+ * limits that matter are per developer token, which every account served by one client shares.
+ * `uploadClick`/`uploadEnhancement` route a row by the account it names.
+ */
+export class GoogleAdsBatcherPool {
+  private readonly opts: GoogleAdsBatcherPoolOptions;
+  private readonly limiter: Bottleneck;
+  private readonly ownsLimiter: boolean;
+  private readonly batchers = new Map<string, GoogleAdsBatcher<GoogleAdsUploadService>>();
+  private closed: Promise<void> | undefined;
+
+  constructor(opts: GoogleAdsBatcherPoolOptions) {
+    this.opts = opts;
+    this.ownsLimiter = !opts.limiter;
+    this.limiter = opts.limiter ?? createGoogleAdsLimiter(opts);
+  }
+
+  forAccount<S extends GoogleAdsUploadService>(
+    service: S,
+    customerId: string,
+    loginCustomerId?: string,
+  ): GoogleAdsBatcher<S> {
+    if (this.closed) throw new Error('Google Ads batcher pool is closed');
+    const key = `${service}/${customerId}/${loginCustomerId || ''}`;
+    let batcher = this.batchers.get(key) as GoogleAdsBatcher<S> | undefined;
+    if (!batcher) {
+      batcher = new GoogleAdsBatcher<S>({ ...this.opts, service, customerId, loginCustomerId, limiter: this.limiter });
+      this.batchers.set(key, batcher);
+    }
+    return batcher;
+  }
+
+  uploadClick(row: ClickConversionRow): Promise<GoogleAdsRowResult> {
+    return this.route('click', row);
+  }
+
+  uploadEnhancement(row: EnhancementAdjustmentRow): Promise<GoogleAdsRowResult> {
+    return this.route('enhancement', row);
+  }
+
+  close(): Promise<void> {
+    this.closed ??= this.closeAll();
+    return this.closed;
+  }
+
+  private route<S extends GoogleAdsUploadService>(service: S, row: GoogleAdsRowOf<S>): Promise<GoogleAdsRowResult> {
+    try {
+      return this.forAccount(service, row.customerId, row.loginCustomerId).upload(row);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  private async closeAll(): Promise<void> {
+    await Promise.all([...this.batchers.values()].map((b) => b.close()));
+    if (this.ownsLimiter) await this.limiter.stop({ dropWaitingJobs: false });
+  }
+}

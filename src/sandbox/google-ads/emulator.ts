@@ -1,0 +1,892 @@
+// A local stand-in for the Google Ads API v25 conversion upload services, built from the official
+// protos that google-ads-node ships, so the real google-ads-api library talks to it over real gRPC.
+// It models what the relay depends on: partial failures reported per row the way Google reports
+// them, the validations a wrong mapping would trip, de-duplication by order id, and request-level
+// failures with and without a GoogleAdsFailure trailer. It is not a model of attribution.
+import { createRequire } from 'node:module';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { Enum, Root, type INamespace, type Type } from 'protobufjs';
+import { GOOGLE_ADS_MAX_ROWS_PER_REQUEST, GOOGLE_ADS_MAX_USER_IDENTIFIERS } from '../../domain/google-ads/types';
+
+const V = 'google.ads.googleads.v25';
+const CLICK_SERVICE = `${V}.services.ConversionUploadService`;
+const ADJUSTMENT_SERVICE = `${V}.services.ConversionAdjustmentUploadService`;
+/** The trailer google-ads-api decodes into a GoogleAdsFailure (its `service.js` FAILURE_KEY). */
+export const GOOGLE_ADS_FAILURE_TRAILER = `${V}.errors.googleadsfailure-bin`;
+const FAILURE_TYPE_URL = `type.googleapis.com/${V}.errors.GoogleAdsFailure`;
+
+export type GoogleAdsEmulatorMethod = 'UploadClickConversions' | 'UploadConversionAdjustments';
+
+/** An error_code the emulator should answer with, e.g. `{ category: 'conversion_upload_error', name: 'TOO_RECENT_EVENT' }`. */
+export interface GoogleAdsErrorSpec {
+  /** The ErrorCode oneof field. */
+  category: string;
+  /** A value of that field's enum. */
+  name: string;
+  message?: string;
+  /** Sent as details.quota_error_details.retry_delay. */
+  retryDelayMs?: number;
+}
+
+export type GoogleAdsFault =
+  /** Rows with this order id fail with the given error (before de-duplication, after validation). */
+  | ({ type: 'row'; orderId: string; times?: number; method?: GoogleAdsEmulatorMethod } & GoogleAdsErrorSpec)
+  /** Whole requests fail with a bare UNAVAILABLE status, as a load balancer would answer. */
+  | { type: 'unavailable'; times?: number; method?: GoogleAdsEmulatorMethod }
+  /** Whole requests fail with INTERNAL and internal_error.INTERNAL_ERROR in the failure trailer. */
+  | { type: 'internal'; times?: number; method?: GoogleAdsEmulatorMethod }
+  /** Whole requests fail with RESOURCE_EXHAUSTED and a quota_error (with retry_delay) in the trailer. */
+  | {
+      type: 'quota';
+      name?: 'RESOURCE_EXHAUSTED' | 'RESOURCE_TEMPORARILY_EXHAUSTED';
+      retryDelayMs?: number;
+      times?: number;
+      method?: GoogleAdsEmulatorMethod;
+    }
+  /** Anything else at request level: a gRPC status, with a GoogleAdsFailure trailer when `error` is given. */
+  | { type: 'request'; code: number; error?: GoogleAdsErrorSpec; times?: number; method?: GoogleAdsEmulatorMethod };
+
+export interface RecordedGoogleAdsRequest {
+  method: GoogleAdsEmulatorMethod;
+  /** The decoded request: snake_case fields as in the proto, enums by name, int64 as strings, unset fields absent. */
+  body: Record<string, unknown>;
+  /** String metadata as received (`developer-token`, `login-customer-id`, ...), without `authorization`. */
+  metadata: Record<string, string>;
+  at: number;
+  /** The gRPC status answered (0 = OK). */
+  status: number;
+  /** Indexes of rows reported in partial_failure_error. */
+  failedRows: number[];
+}
+
+/** The decoded fields of a ClickConversion the emulator looks at. */
+export interface DecodedClickConversion {
+  conversion_action?: string;
+  conversion_date_time?: string;
+  conversion_value?: number;
+  currency_code?: string;
+  order_id?: string;
+  gclid?: string;
+  gbraid?: string;
+  wbraid?: string;
+  user_identifiers?: DecodedUserIdentifier[];
+  consent?: { ad_user_data?: string; ad_personalization?: string };
+  [field: string]: unknown;
+}
+
+export interface DecodedUserIdentifier {
+  hashed_email?: string;
+  hashed_phone_number?: string;
+  address_info?: Record<string, string | undefined>;
+  [field: string]: unknown;
+}
+
+export interface DecodedConversionAdjustment {
+  conversion_action?: string;
+  adjustment_type?: string;
+  order_id?: string;
+  gclid_date_time_pair?: { gclid?: string; conversion_date_time?: string };
+  user_agent?: string;
+  restatement_value?: { adjusted_value?: number; currency_code?: string };
+  user_identifiers?: DecodedUserIdentifier[];
+  [field: string]: unknown;
+}
+
+export interface UploadedConversion<T> {
+  customerId: string;
+  jobId: string;
+  conversion: T;
+}
+
+export interface GoogleAdsEmulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** When set, any other developer-token is refused with authentication_error.DEVELOPER_TOKEN_INVALID. */
+  developerToken?: string;
+  /**
+   * Conversion actions that exist (resource names or bare ids). When set, others get
+   * NO_CONVERSION_ACTION_FOUND; when not, every well-formed resource name exists.
+   */
+  conversionActions?: string[];
+  now?: () => number;
+}
+
+export interface GoogleAdsEmulator {
+  host: string;
+  port: number;
+  /** Every request, oldest first. */
+  requests: RecordedGoogleAdsRequest[];
+  /** What was accepted (never validate_only requests), oldest first. */
+  uploaded(): {
+    clicks: UploadedConversion<DecodedClickConversion>[];
+    enhancements: UploadedConversion<DecodedConversionAdjustment>[];
+  };
+  /**
+   * Adds a fault. A row fault replaces an earlier one for the same order id; a request-level
+   * fault replaces the earlier request-level fault. `undefined` clears every fault.
+   */
+  setFault(fault: GoogleAdsFault | undefined): void;
+  clearFaults(): void;
+  close(): Promise<void>;
+}
+
+interface Protos {
+  clickService: grpc.ServiceDefinition;
+  adjustmentService: grpc.ServiceDefinition;
+  failure: Type;
+  errorCode: Type;
+}
+
+let protos: Protos | undefined;
+
+/**
+ * Both loads read the same official protos.json (google-ads-node's, the one the library itself
+ * uses): proto-loader for the gRPC service definitions, protobufjs for encoding GoogleAdsFailure,
+ * which no service method carries and proto-loader therefore gives no serializer for.
+ */
+function loadProtos(): Protos {
+  if (protos) return protos;
+  const fromLibrary = createRequire(require.resolve('google-ads-api'));
+  const json = fromLibrary('google-ads-node/build/protos/protos.json') as INamespace;
+  const definition = protoLoader.fromJSON(json, {
+    longs: String,
+    enums: String,
+    defaults: false,
+    oneofs: false,
+  });
+  const root = Root.fromJSON(json);
+  protos = {
+    clickService: definition[CLICK_SERVICE] as grpc.ServiceDefinition,
+    adjustmentService: definition[ADJUSTMENT_SERVICE] as grpc.ServiceDefinition,
+    failure: root.lookupType(`${V}.errors.GoogleAdsFailure`),
+    errorCode: root.lookupType(`${V}.errors.ErrorCode`),
+  };
+  return protos;
+}
+
+function checkErrorSpec(p: Protos, spec: GoogleAdsErrorSpec): void {
+  const field = p.errorCode.fields[spec.category];
+  if (!field) throw new RangeError(`${spec.category} is not a Google Ads error_code category`);
+  const type = field.resolve().resolvedType;
+  if (!(type instanceof Enum) || type.values[spec.name] === undefined) {
+    throw new RangeError(`${spec.name} is not a value of ${spec.category}`);
+  }
+}
+
+interface PathElement {
+  field_name: string;
+  index?: number;
+}
+
+interface EmittedError {
+  category: string;
+  name: string;
+  message: string;
+  path?: PathElement[];
+  retryDelayMs?: number;
+}
+
+function encodeFailure(p: Protos, errors: EmittedError[], requestId: string): Buffer {
+  const message = p.failure.fromObject({
+    request_id: requestId,
+    errors: errors.map((e) => ({
+      error_code: { [e.category]: e.name },
+      message: e.message,
+      ...(e.path ? { location: { field_path_elements: e.path } } : {}),
+      ...(e.retryDelayMs !== undefined
+        ? {
+            details: {
+              quota_error_details: {
+                rate_scope: 'ACCOUNT',
+                rate_name: 'Requests per account',
+                retry_delay: {
+                  seconds: Math.floor(e.retryDelayMs / 1000),
+                  nanos: Math.round((e.retryDelayMs % 1000) * 1e6),
+                },
+              },
+            },
+          }
+        : {}),
+    })),
+  });
+  return Buffer.from(p.failure.encode(message).finish());
+}
+
+const HASH = /^[0-9a-f]{64}$/;
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})([+-])(\d{2}):(\d{2})$/;
+const CONVERSION_ACTION = /^customers\/(\d+)\/conversionActions\/(\d+)$/;
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** `undefined` for a valid `yyyy-mm-dd hh:mm:ss+|-hh:mm`, else the DateError name. */
+function dateTimeProblem(text: string): string | undefined {
+  const m = DATE_TIME.exec(text);
+  if (!m) return 'INVALID_STRING_DATE_TIME_SECONDS_WITH_OFFSET';
+  const [y, mo, d, h, mi, s, oh, om] = [1, 2, 3, 4, 5, 6, 8, 9].map((i) => Number(m[i]));
+  const date = new Date(Date.UTC(y ?? 0, (mo ?? 0) - 1, d ?? 0));
+  // Date.UTC rolls 2026-02-31 over into March; a real date reads back unchanged.
+  const valid =
+    date.getUTCFullYear() === y &&
+    date.getUTCMonth() + 1 === mo &&
+    date.getUTCDate() === d &&
+    (h ?? 99) < 24 &&
+    (mi ?? 99) < 60 &&
+    (s ?? 99) < 60 &&
+    (oh ?? 99) <= 14 &&
+    (om ?? 99) < 60;
+  return valid ? undefined : 'INVALID_FIELD_VALUES_IN_DATE_TIME';
+}
+
+type RowErr = Omit<EmittedError, 'path'> & { sub?: PathElement[] };
+
+const rowErr = (category: string, name: string, message: string, ...sub: PathElement[]): RowErr => ({
+  category,
+  name,
+  message,
+  sub,
+});
+
+function identifierErrors(
+  ids: unknown,
+  category: 'conversion_upload_error' | 'conversion_adjustment_upload_error',
+  allowAddress: boolean,
+): RowErr[] {
+  if (!Array.isArray(ids)) return [];
+  const out: RowErr[] = [];
+  if (ids.length > GOOGLE_ADS_MAX_USER_IDENTIFIERS) {
+    out.push(
+      rowErr(
+        'collection_size_error',
+        'TOO_MANY',
+        `Too many user identifiers: at most ${GOOGLE_ADS_MAX_USER_IDENTIFIERS} are allowed.`,
+        { field_name: 'user_identifiers' },
+      ),
+    );
+  }
+  ids.forEach((id: unknown, index) => {
+    const at = (field: string): PathElement[] => [{ field_name: 'user_identifiers', index }, { field_name: field }];
+    if (!isObject(id)) return;
+    if (id.address_info !== undefined && !allowAddress) {
+      out.push(
+        rowErr(
+          category,
+          'UNSUPPORTED_USER_IDENTIFIER',
+          'Only hashed email and phone number are supported.',
+          ...at('address_info'),
+        ),
+      );
+      return;
+    }
+    const hashes: [string, unknown][] = [
+      ['hashed_email', id.hashed_email],
+      ['hashed_phone_number', id.hashed_phone_number],
+    ];
+    if (isObject(id.address_info)) {
+      for (const f of ['hashed_first_name', 'hashed_last_name', 'hashed_street_address']) {
+        hashes.push([`address_info.${f}`, id.address_info[f]]);
+      }
+    }
+    if (!hashes.some(([, v]) => v !== undefined) && id.address_info === undefined) {
+      out.push(
+        rowErr(
+          category,
+          'UNSUPPORTED_USER_IDENTIFIER',
+          'The user identifier carries no supported field.',
+          ...at('identifier'),
+        ),
+      );
+    }
+    for (const [field, v] of hashes) {
+      if (v !== undefined && !(typeof v === 'string' && HASH.test(v))) {
+        out.push(
+          rowErr(
+            category,
+            'INVALID_USER_IDENTIFIER',
+            'The user identifier is not a SHA-256 hash in lowercase hex.',
+            ...at(field),
+          ),
+        );
+      }
+    }
+  });
+  return out;
+}
+
+/** customer_id/action id of a well-formed resource name, or the row error. */
+function conversionActionErrors(
+  action: unknown,
+  known: Set<string> | undefined,
+  category: 'conversion_upload_error' | 'conversion_adjustment_upload_error',
+): RowErr[] {
+  const name = str(action);
+  if (!name)
+    return [
+      rowErr('field_error', 'REQUIRED', 'The required field was not present.', { field_name: 'conversion_action' }),
+    ];
+  const m = CONVERSION_ACTION.exec(name);
+  if (!m) {
+    return [
+      rowErr('request_error', 'RESOURCE_NAME_MALFORMED', 'Resource name is malformed.', {
+        field_name: 'conversion_action',
+      }),
+    ];
+  }
+  // Google validates only the action id and ignores the customer id in the resource name.
+  if (known && !known.has(m[2] as string)) {
+    return [
+      rowErr(category, 'NO_CONVERSION_ACTION_FOUND', 'The conversion action cannot be found.', {
+        field_name: 'conversion_action',
+      }),
+    ];
+  }
+  return [];
+}
+
+function dateErrors(value: unknown, ...path: PathElement[]): RowErr[] {
+  const text = str(value);
+  if (!text) return [rowErr('field_error', 'REQUIRED', 'The required field was not present.', ...path)];
+  const problem = dateTimeProblem(text);
+  return problem
+    ? [rowErr('date_error', problem, 'The date time must look like yyyy-mm-dd hh:mm:ss+|-hh:mm.', ...path)]
+    : [];
+}
+
+const actionId = (resourceName: unknown) => CONVERSION_ACTION.exec(str(resourceName) ?? '')?.[2] ?? '';
+
+function metadataOf(md: grpc.Metadata): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(md.getMap())) {
+    if (k !== 'authorization' && typeof v === 'string') out[k] = v;
+  }
+  return out;
+}
+
+export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}): Promise<GoogleAdsEmulator> {
+  const p = loadProtos();
+  const now = opts.now ?? Date.now;
+  const knownActions = opts.conversionActions
+    ? new Set(opts.conversionActions.map((a) => CONVERSION_ACTION.exec(a)?.[2] ?? a))
+    : undefined;
+  const requests: RecordedGoogleAdsRequest[] = [];
+  const clicks: UploadedConversion<DecodedClickConversion>[] = [];
+  const enhancements: UploadedConversion<DecodedConversionAdjustment>[] = [];
+  /** Keys of accepted conversions: `actionId/orderId`, or `actionId/gclid/time` without an order id. */
+  const clickKeys = new Set<string>();
+  const enhancementKeys = new Set<string>();
+  // Faults are copied so `times` counts down without touching the caller's object.
+  const rowFaults = new Map<string, Extract<GoogleAdsFault, { type: 'row' }>>();
+  let requestFault: Exclude<GoogleAdsFault, { type: 'row' }> | undefined;
+  let nextJobId = 2n ** 31n;
+  let nextRequestId = 1;
+
+  const clearFaults = () => {
+    rowFaults.clear();
+    requestFault = undefined;
+  };
+  const setFault = (fault: GoogleAdsFault | undefined) => {
+    if (!fault) return clearFaults();
+    if (fault.times !== undefined && !(Number.isInteger(fault.times) && fault.times > 0)) {
+      throw new RangeError('times must be a positive integer');
+    }
+    if (fault.type === 'row') {
+      checkErrorSpec(p, fault);
+      rowFaults.set(fault.orderId, { ...fault });
+    } else {
+      if (fault.type === 'request' && fault.error) checkErrorSpec(p, fault.error);
+      requestFault = { ...fault };
+    }
+  };
+
+  const takeRequestFault = (method: GoogleAdsEmulatorMethod) => {
+    const f = requestFault;
+    if (!f || (f.method && f.method !== method)) return undefined;
+    if (f.times !== undefined) {
+      f.times -= 1;
+      if (f.times <= 0) requestFault = undefined;
+    }
+    return f;
+  };
+  const takeRowFault = (method: GoogleAdsEmulatorMethod, orderId: string | undefined) => {
+    const f = orderId === undefined ? undefined : rowFaults.get(orderId);
+    if (!f || (f.method && f.method !== method)) return undefined;
+    if (f.times !== undefined) {
+      f.times -= 1;
+      if (f.times <= 0) rowFaults.delete(f.orderId);
+    }
+    return f;
+  };
+
+  type Callback = grpc.sendUnaryData<Record<string, unknown>>;
+
+  const failRequest = (
+    record: RecordedGoogleAdsRequest,
+    callback: Callback,
+    code: grpc.status,
+    errors: EmittedError[],
+    details?: string,
+  ) => {
+    record.status = code;
+    const metadata = new grpc.Metadata();
+    if (errors.length > 0)
+      metadata.set(GOOGLE_ADS_FAILURE_TRAILER, encodeFailure(p, errors, `emulator-${nextRequestId++}`));
+    callback({ code, details: details ?? (errors.map((e) => e.message).join(' ') || 'Request failed.'), metadata });
+  };
+
+  /** Request-level checks shared by both methods; true when the request was answered with an error. */
+  const rejectedUpFront = (
+    method: GoogleAdsEmulatorMethod,
+    body: Record<string, unknown>,
+    metadata: Record<string, string>,
+    rows: unknown[],
+    listField: string,
+    tooMany: [string, string],
+    record: RecordedGoogleAdsRequest,
+    callback: Callback,
+  ): boolean => {
+    const fault = takeRequestFault(method);
+    if (fault) {
+      switch (fault.type) {
+        case 'unavailable':
+          failRequest(record, callback, grpc.status.UNAVAILABLE, [], 'The service is currently unavailable.');
+          return true;
+        case 'internal':
+          failRequest(record, callback, grpc.status.INTERNAL, [
+            { category: 'internal_error', name: 'INTERNAL_ERROR', message: 'An internal error has occurred.' },
+          ]);
+          return true;
+        case 'quota':
+          failRequest(record, callback, grpc.status.RESOURCE_EXHAUSTED, [
+            {
+              category: 'quota_error',
+              name: fault.name ?? 'RESOURCE_EXHAUSTED',
+              message: 'Too many requests. Retry in the time given in the details.',
+              retryDelayMs: fault.retryDelayMs,
+            },
+          ]);
+          return true;
+        case 'request':
+          failRequest(
+            record,
+            callback,
+            fault.code,
+            fault.error ? [{ ...fault.error, message: fault.error.message ?? `${fault.error.name}` }] : [],
+            fault.error ? undefined : 'Request failed (emulator fault).',
+          );
+          return true;
+      }
+    }
+    const token = metadata['developer-token'];
+    if (!token) {
+      failRequest(record, callback, grpc.status.INVALID_ARGUMENT, [
+        {
+          category: 'request_error',
+          name: 'DEVELOPER_TOKEN_PARAMETER_MISSING',
+          message: 'The developer-token parameter is required for all requests.',
+        },
+      ]);
+      return true;
+    }
+    if (opts.developerToken !== undefined && token !== opts.developerToken) {
+      failRequest(record, callback, grpc.status.UNAUTHENTICATED, [
+        {
+          category: 'authentication_error',
+          name: 'DEVELOPER_TOKEN_INVALID',
+          message: 'The developer token is not valid.',
+        },
+      ]);
+      return true;
+    }
+    const login = metadata['login-customer-id'];
+    if (login !== undefined && !/^\d+$/.test(login)) {
+      failRequest(record, callback, grpc.status.UNAUTHENTICATED, [
+        {
+          category: 'header_error',
+          name: 'INVALID_LOGIN_CUSTOMER_ID',
+          message: 'The login customer ID could not be validated.',
+        },
+      ]);
+      return true;
+    }
+    if (!/^\d+$/.test(str(body.customer_id) ?? '')) {
+      failRequest(record, callback, grpc.status.INVALID_ARGUMENT, [
+        {
+          category: 'request_error',
+          name: 'INVALID_CUSTOMER_ID',
+          message: 'Customer ID is invalid.',
+          path: [{ field_name: 'customer_id' }],
+        },
+      ]);
+      return true;
+    }
+    if (rows.length === 0) {
+      failRequest(record, callback, grpc.status.INVALID_ARGUMENT, [
+        {
+          category: 'field_error',
+          name: 'REQUIRED',
+          message: 'The required field was not present.',
+          path: [{ field_name: listField }],
+        },
+      ]);
+      return true;
+    }
+    if (rows.length > GOOGLE_ADS_MAX_ROWS_PER_REQUEST) {
+      failRequest(record, callback, grpc.status.INVALID_ARGUMENT, [
+        {
+          category: tooMany[0],
+          name: tooMany[1],
+          message: `Upload fewer than ${GOOGLE_ADS_MAX_ROWS_PER_REQUEST + 1} rows.`,
+        },
+      ]);
+      return true;
+    }
+    const jobId = body.job_id;
+    if (jobId !== undefined && !(typeof jobId === 'number' && jobId >= 1 && jobId < 2 ** 31)) {
+      failRequest(record, callback, grpc.status.INVALID_ARGUMENT, [
+        { category: tooMany[0], name: 'INVALID_JOB_ID', message: 'A job ID must be a positive integer below 2^31.' },
+      ]);
+      return true;
+    }
+    return false;
+  };
+
+  /**
+   * Answers one upload: row errors go to partial_failure_error (or fail the request when
+   * partial_failure is off, as Google does); accepted rows are stored unless validate_only.
+   */
+  const answerRows = <T>(
+    body: Record<string, unknown>,
+    rows: T[],
+    listField: string,
+    rowErrors: RowErr[][],
+    store: (row: T, jobId: string) => void,
+    result: (row: T) => Record<string, unknown>,
+    record: RecordedGoogleAdsRequest,
+    callback: Callback,
+  ) => {
+    const emitted: EmittedError[] = rowErrors.flatMap((errs, index) =>
+      errs.map(({ sub, ...e }) => ({ ...e, path: [{ field_name: listField, index }, ...(sub ?? [])] })),
+    );
+    record.failedRows = rowErrors.flatMap((errs, i) => (errs.length > 0 ? [i] : []));
+    if (emitted.length > 0 && body.partial_failure !== true) {
+      failRequest(record, callback, grpc.status.INVALID_ARGUMENT, emitted);
+      return;
+    }
+    const jobId = typeof body.job_id === 'number' ? String(body.job_id) : String(nextJobId++);
+    const validateOnly = body.validate_only === true;
+    if (!validateOnly) rows.forEach((row, i) => (rowErrors[i]?.length ? undefined : store(row, jobId)));
+    record.status = grpc.status.OK;
+    const where = (e: EmittedError) =>
+      `, at ${e.path?.map((x) => (x.index === undefined ? x.field_name : `${x.field_name}[${x.index}]`)).join('.')}`;
+    callback(null, {
+      ...(emitted.length > 0
+        ? {
+            partial_failure_error: {
+              code: grpc.status.INVALID_ARGUMENT,
+              message: emitted.map((e) => `${e.message}${where(e)}`).join(', '),
+              details: [
+                { type_url: FAILURE_TYPE_URL, value: encodeFailure(p, emitted, `emulator-${nextRequestId++}`) },
+              ],
+            },
+          }
+        : {}),
+      // Google returns no results for validate_only, and an empty message for each failed row.
+      results: validateOnly ? [] : rows.map((row, i) => (rowErrors[i]?.length ? {} : result(row))),
+      job_id: jobId,
+    });
+  };
+
+  const begin = (method: GoogleAdsEmulatorMethod, call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>) => {
+    const body = call.request;
+    const metadata = metadataOf(call.metadata);
+    const record: RecordedGoogleAdsRequest = { method, body, metadata, at: now(), status: -1, failedRows: [] };
+    requests.push(record);
+    return { body, metadata, record };
+  };
+
+  const uploadClickConversions: grpc.handleUnaryCall<Record<string, unknown>, Record<string, unknown>> = (
+    call,
+    callback,
+  ) => {
+    const method = 'UploadClickConversions';
+    const { body, metadata, record } = begin(method, call);
+    const rows = (Array.isArray(body.conversions) ? body.conversions : []) as DecodedClickConversion[];
+    if (
+      rejectedUpFront(
+        method,
+        body,
+        metadata,
+        rows,
+        'conversions',
+        ['conversion_upload_error', 'TOO_MANY_CONVERSIONS_IN_REQUEST'],
+        record,
+        callback,
+      )
+    ) {
+      return;
+    }
+    const seen = new Set<string>();
+    const keyOf = (c: DecodedClickConversion) =>
+      c.order_id
+        ? `${actionId(c.conversion_action)}/${c.order_id}`
+        : `${actionId(c.conversion_action)}/${c.gclid ?? c.gbraid ?? c.wbraid ?? ''}/${c.conversion_date_time ?? ''}`;
+    const rowErrors = rows.map((c): RowErr[] => {
+      const errs: RowErr[] = [
+        ...conversionActionErrors(c.conversion_action, knownActions, 'conversion_upload_error'),
+        ...dateErrors(c.conversion_date_time, { field_name: 'conversion_date_time' }),
+        ...identifierErrors(c.user_identifiers, 'conversion_upload_error', false),
+      ];
+      if (c.gbraid && c.wbraid) {
+        errs.push(
+          rowErr('conversion_upload_error', 'GBRAID_WBRAID_BOTH_SET', 'Use only one of gbraid and wbraid.', {
+            field_name: 'wbraid',
+          }),
+        );
+      }
+      if (c.gclid && (c.gbraid || c.wbraid)) {
+        errs.push(
+          rowErr('field_error', 'VALUE_MUST_BE_UNSET', 'Only one click id may be set.', {
+            field_name: c.gbraid ? 'gbraid' : 'wbraid',
+          }),
+        );
+      }
+      if (!c.gclid && !c.gbraid && !c.wbraid && !(Array.isArray(c.user_identifiers) && c.user_identifiers.length > 0)) {
+        errs.push(
+          rowErr('field_error', 'REQUIRED', 'A click id or a user identifier is required.', { field_name: 'gclid' }),
+        );
+      }
+      if (errs.length > 0) return errs;
+      const fault = takeRowFault(method, c.order_id);
+      if (fault)
+        return [
+          {
+            ...rowErr(
+              fault.category,
+              fault.name,
+              fault.message ?? `${fault.category}.${fault.name} (injected by the emulator)`,
+            ),
+            retryDelayMs: fault.retryDelayMs,
+          },
+        ];
+      const key = keyOf(c);
+      if (clickKeys.has(key)) {
+        return c.order_id
+          ? [
+              rowErr('conversion_upload_error', 'ORDER_ID_ALREADY_IN_USE', 'The order ID was previously recorded.', {
+                field_name: 'order_id',
+              }),
+            ]
+          : [
+              rowErr(
+                'conversion_upload_error',
+                'CLICK_CONVERSION_ALREADY_EXISTS',
+                'A conversion with this click and time exists.',
+              ),
+            ];
+      }
+      if (seen.has(key)) {
+        return c.order_id
+          ? [
+              rowErr('conversion_upload_error', 'DUPLICATE_ORDER_ID', 'The request has this order ID more than once.', {
+                field_name: 'order_id',
+              }),
+            ]
+          : [
+              rowErr(
+                'conversion_upload_error',
+                'DUPLICATE_CLICK_CONVERSION_IN_REQUEST',
+                'The request has this click and time more than once.',
+              ),
+            ];
+      }
+      seen.add(key);
+      return [];
+    });
+    const customerId = String(body.customer_id);
+    answerRows(
+      body,
+      rows,
+      'conversions',
+      rowErrors,
+      (c, jobId) => {
+        clickKeys.add(keyOf(c));
+        clicks.push({ customerId, jobId, conversion: c });
+      },
+      (c) => ({
+        ...(c.gclid ? { gclid: c.gclid } : {}),
+        ...(c.gbraid ? { gbraid: c.gbraid } : {}),
+        ...(c.wbraid ? { wbraid: c.wbraid } : {}),
+        conversion_action: c.conversion_action,
+        conversion_date_time: c.conversion_date_time,
+        user_identifiers: c.user_identifiers ?? [],
+      }),
+      record,
+      callback,
+    );
+  };
+
+  const uploadConversionAdjustments: grpc.handleUnaryCall<Record<string, unknown>, Record<string, unknown>> = (
+    call,
+    callback,
+  ) => {
+    const method = 'UploadConversionAdjustments';
+    const { body, metadata, record } = begin(method, call);
+    const rows = (
+      Array.isArray(body.conversion_adjustments) ? body.conversion_adjustments : []
+    ) as DecodedConversionAdjustment[];
+    if (
+      rejectedUpFront(
+        method,
+        body,
+        metadata,
+        rows,
+        'conversion_adjustments',
+        ['conversion_adjustment_upload_error', 'TOO_MANY_ADJUSTMENTS_IN_REQUEST'],
+        record,
+        callback,
+      )
+    ) {
+      return;
+    }
+    const category = 'conversion_adjustment_upload_error';
+    const seen = new Set<string>();
+    const keyOf = (a: DecodedConversionAdjustment) => `${actionId(a.conversion_action)}/${a.order_id ?? ''}`;
+    const rowErrors = rows.map((a): RowErr[] => {
+      const enhancement = a.adjustment_type === 'ENHANCEMENT';
+      const errs: RowErr[] = [...conversionActionErrors(a.conversion_action, knownActions, category)];
+      if (!a.adjustment_type || a.adjustment_type === 'UNSPECIFIED') {
+        errs.push(
+          rowErr('field_error', 'REQUIRED', 'The required field was not present.', { field_name: 'adjustment_type' }),
+        );
+      }
+      const pairTime = a.gclid_date_time_pair?.conversion_date_time;
+      if (pairTime !== undefined) {
+        errs.push(
+          ...dateErrors(pairTime, { field_name: 'gclid_date_time_pair' }, { field_name: 'conversion_date_time' }),
+        );
+      }
+      if (enhancement) {
+        if (!a.order_id) {
+          errs.push(
+            rowErr(category, 'MISSING_ORDER_ID_FOR_WEBPAGE', 'Adjustment for website conversion requires Order ID.', {
+              field_name: 'order_id',
+            }),
+          );
+        }
+        errs.push(...identifierErrors(a.user_identifiers, category, true));
+      } else {
+        if (a.order_id && a.gclid_date_time_pair) {
+          errs.push(
+            rowErr(
+              category,
+              'GCLID_DATE_TIME_PAIR_AND_ORDER_ID_BOTH_SET',
+              'Cannot set both gclid_date_time_pair and order_id.',
+            ),
+          );
+        }
+        if (Array.isArray(a.user_identifiers) && a.user_identifiers.length > 0) {
+          errs.push(
+            rowErr(category, 'UNSUPPORTED_USER_IDENTIFIER', 'User identifiers are accepted in enhancements only.', {
+              field_name: 'user_identifiers',
+            }),
+          );
+        }
+      }
+      if (errs.length > 0) return errs;
+      const fault = takeRowFault(method, a.order_id);
+      if (fault)
+        return [
+          {
+            ...rowErr(
+              fault.category,
+              fault.name,
+              fault.message ?? `${fault.category}.${fault.name} (injected by the emulator)`,
+            ),
+            retryDelayMs: fault.retryDelayMs,
+          },
+        ];
+      if (!enhancement) return [];
+      const key = keyOf(a);
+      if (enhancementKeys.has(key)) {
+        return [
+          rowErr(
+            category,
+            'CONVERSION_ALREADY_ENHANCED',
+            'Conversion already has enhancements with the same Order ID.',
+            { field_name: 'order_id' },
+          ),
+        ];
+      }
+      if (seen.has(key)) {
+        return [
+          rowErr(category, 'DUPLICATE_ENHANCEMENT_IN_REQUEST', 'The request enhances this conversion more than once.', {
+            field_name: 'order_id',
+          }),
+        ];
+      }
+      seen.add(key);
+      return [];
+    });
+    const customerId = String(body.customer_id);
+    answerRows(
+      body,
+      rows,
+      'conversion_adjustments',
+      rowErrors,
+      (a, jobId) => {
+        if (a.adjustment_type === 'ENHANCEMENT') enhancementKeys.add(keyOf(a));
+        enhancements.push({ customerId, jobId, conversion: a });
+      },
+      (a) => ({
+        ...(a.gclid_date_time_pair ? { gclid_date_time_pair: a.gclid_date_time_pair } : {}),
+        order_id: a.order_id ?? '',
+        conversion_action: a.conversion_action,
+        adjustment_type: a.adjustment_type,
+      }),
+      record,
+      callback,
+    );
+  };
+
+  const unimplemented: grpc.handleUnaryCall<unknown, unknown> = (_call, callback) =>
+    callback({ code: grpc.status.UNIMPLEMENTED, details: 'The emulator does not implement call conversions.' });
+
+  const server = new grpc.Server();
+  server.addService(p.clickService, {
+    UploadClickConversions: uploadClickConversions,
+    UploadCallConversions: unimplemented,
+  });
+  server.addService(p.adjustmentService, { UploadConversionAdjustments: uploadConversionAdjustments });
+  const host = opts.host ?? '127.0.0.1';
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${host}:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
+  );
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= new Promise<void>((resolve) => {
+      // Clients keep their channels open; give calls in flight a moment, then cut the rest.
+      const force = setTimeout(() => server.forceShutdown(), 1000);
+      server.tryShutdown(() => {
+        clearTimeout(force);
+        resolve();
+      });
+    });
+    return closed;
+  };
+
+  return {
+    host,
+    port,
+    requests,
+    uploaded: () => ({ clicks: [...clicks], enhancements: [...enhancements] }),
+    setFault,
+    clearFaults,
+    close,
+  };
+}

@@ -1,0 +1,168 @@
+// Flow B: one workflow per HubSpot form submission. Uploads a ConversionAdjustment ENHANCEMENT with the
+// submission's hashed identifiers, before the original conversion is 24 hours old (less a margin).
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  defineQuery,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { GoogleAdsActivities } from '../activities/google-ads';
+import type { FormDefinition } from '../domain/conversion-events/definitions';
+import { Ineligible, type IneligibleReason } from '../domain/google-ads/rules';
+import type { EnhancementAdjustmentRow, GoogleAdsUserIdentifier } from '../domain/google-ads/types';
+import type { DroppedIdentifier } from '../domain/identifiers/types';
+import { RelayReason, RelayStatus } from './search-attributes';
+
+export const FORM_ENHANCEMENT_FLOW = 'hubspot-form-enhancement';
+export const ENHANCEMENT_WINDOW_MS = 24 * 3_600_000;
+
+export interface FormEnhancementInput {
+  formId: string;
+  /** The submission id: the order id of the original conversion. */
+  submissionId: string;
+  submittedAtMs: number;
+  /** `yyyy-mm-dd hh:mm:ss±hh:mm`, as the site recorded the conversion. */
+  conversionDateTime: string;
+  userAgent?: string;
+  gclid?: string;
+  userIdentifiers: GoogleAdsUserIdentifier[];
+  dropped: DroppedIdentifier[];
+  definition: FormDefinition;
+  safetyMarginMs: number;
+}
+
+export type FormEnhancementState = 'UPLOADING' | 'WAITING_TO_RETRY' | 'ENHANCED' | 'NOT_SENT' | 'FAILED';
+
+export interface FormEnhancementStatus {
+  state: FormEnhancementState;
+  definitionId: string;
+  deadline: string;
+  attempts: number;
+  identifiers: string[];
+  dropped: DroppedIdentifier[];
+  notSent?: { reason: IneligibleReason; detail: string };
+  lastError?: string;
+  nextAttemptAt?: string;
+  failure?: string;
+}
+
+export type FormEnhancementResult =
+  | { outcome: 'ENHANCED' | 'ALREADY_ENHANCED'; attempts: number }
+  | { outcome: 'NOT_SENT'; reason: IneligibleReason; detail: string };
+
+export const formEnhancementStatusQuery = defineQuery<FormEnhancementStatus>('status');
+
+export function formWorkflowId(formId: string, submissionId: string): string {
+  return `hubspot-form-${formId}-${submissionId}`;
+}
+
+export async function formEnhancementWorkflow(input: FormEnhancementInput): Promise<FormEnhancementResult> {
+  const def = input.definition;
+  const deadlineMs = input.submittedAtMs + ENHANCEMENT_WINDOW_MS - input.safetyMarginMs;
+  const status: FormEnhancementStatus = {
+    state: 'UPLOADING',
+    definitionId: def.id,
+    deadline: new Date(deadlineMs).toISOString(),
+    attempts: 0,
+    identifiers: input.userIdentifiers.map((u) => Object.keys(u)[0] ?? ''),
+    dropped: input.dropped,
+  };
+  setHandler(formEnhancementStatusQuery, () => status);
+  let indexed: FormEnhancementState | undefined;
+  const report = (state: FormEnhancementState, details: string) => {
+    status.state = state;
+    if (state !== indexed) {
+      upsertSearchAttributes([{ key: RelayStatus, value: state }]);
+      indexed = state;
+    }
+    setCurrentDetails(`**${state}** — ${details}`);
+  };
+  const notSent = (reason: IneligibleReason, detail: string): FormEnhancementResult => {
+    status.notSent = { reason, detail };
+    upsertSearchAttributes([{ key: RelayReason, value: reason }]);
+    report('NOT_SENT', `${reason}: ${detail}`);
+    return { outcome: 'NOT_SENT', reason, detail };
+  };
+  function fail(type: string, message: string, reason = type): never {
+    status.failure = type;
+    status.lastError = message;
+    upsertSearchAttributes([{ key: RelayReason, value: reason }]);
+    report('FAILED', `${type}: ${message}`);
+    throw ApplicationFailure.create({ type, message, nonRetryable: true });
+  }
+
+  if (def.managerAccount) {
+    return notSent(
+      Ineligible.ManagerAccount,
+      'Google Ads does not accept enhanced conversions for web on manager (MCC) accounts; nothing is uploaded',
+    );
+  }
+  if (!def.enabled) return notSent(Ineligible.DefinitionDisabled, 'the conversion event is switched off');
+
+  const row: EnhancementAdjustmentRow = {
+    customerId: def.customerId,
+    loginCustomerId: def.loginCustomerId,
+    conversionAction: def.trigger.conversionAction,
+    orderId: input.submissionId,
+    conversionDateTime: input.conversionDateTime,
+    ...(input.gclid ? { gclid: input.gclid } : {}),
+    ...(input.userAgent ? { userAgent: input.userAgent } : {}),
+    ...(def.value.type === 'custom'
+      ? { restatement: { adjustedValue: def.value.amount, currencyCode: def.value.currency } }
+      : {}),
+    userIdentifiers: input.userIdentifiers,
+  };
+
+  for (;;) {
+    const now = Date.now();
+    if (now >= deadlineMs) {
+      fail('GoogleAdsEnhancementDeadlineExceeded', `not enhanced before ${status.deadline} (24 h less the margin)`);
+    }
+    status.attempts += 1;
+    status.nextAttemptAt = undefined;
+    report('UPLOADING', `attempt ${status.attempts}, order ${input.submissionId}`);
+    // Transient and quota errors are retried by Temporal, never past the deadline.
+    const { uploadEnhancement } = proxyActivities<GoogleAdsActivities>({
+      startToCloseTimeout: '5m',
+      scheduleToCloseTimeout: deadlineMs - now,
+      retry: {
+        initialInterval: '10s',
+        backoffCoefficient: 2,
+        maximumInterval: '10m',
+        nonRetryableErrorTypes: ['GoogleAdsInvalidRequest'],
+      },
+    });
+    let result;
+    try {
+      result = await uploadEnhancement(row);
+    } catch (err) {
+      const cause = err instanceof ActivityFailure ? err.cause : undefined;
+      if (Date.now() >= deadlineMs) {
+        fail('GoogleAdsEnhancementDeadlineExceeded', `still failing at ${status.deadline}: ${cause?.message ?? ''}`);
+      }
+      if (cause instanceof ApplicationFailure && cause.type) fail(cause.type, cause.message);
+      throw err;
+    }
+    switch (result.outcome) {
+      case 'UPLOADED':
+        report('ENHANCED', `enhanced order ${input.submissionId}`);
+        return { outcome: 'ENHANCED', attempts: status.attempts };
+      case 'ALREADY_DONE':
+        report('ENHANCED', `${result.code}: already enhanced`);
+        return { outcome: 'ALREADY_ENHANCED', attempts: status.attempts };
+      case 'PERMANENT':
+        return fail('GoogleAdsPermanentError', `${result.code}: ${result.message}`, result.code);
+      case 'RETRY_LATER': {
+        status.lastError = result.code;
+        const waitMs = Math.min(result.delayMs, deadlineMs - Date.now());
+        status.nextAttemptAt = new Date(Date.now() + waitMs).toISOString();
+        report('WAITING_TO_RETRY', `${result.code}; next attempt at ${status.nextAttemptAt}`);
+        await sleep(waitMs, { summary: `Google Ads answered ${result.code}` });
+      }
+    }
+  }
+}

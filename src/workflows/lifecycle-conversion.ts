@@ -1,0 +1,228 @@
+// Flow A: one workflow per (contact, lifecycle-stage change, conversion event definition). Reads the
+// contact (hashed inside the activity), applies every rule, computes the value, and uploads a click
+// conversion for Enhanced Conversions for Leads, reading its own row's outcome.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  defineQuery,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { GoogleAdsActivities } from '../activities/google-ads';
+import type { HubSpotActivities } from '../activities/hubspot';
+import type { LifecycleDefinition } from '../domain/conversion-events/definitions';
+import {
+  conversionValue,
+  googleAdsDateTime,
+  Ineligible,
+  lifecycleEligibility,
+  lifecycleOrderId,
+  type ConversionValue,
+  type IneligibleReason,
+} from '../domain/google-ads/rules';
+import type { ClickConversionRow, GoogleAdsUserIdentifier } from '../domain/google-ads/types';
+import type { DroppedIdentifier } from '../domain/identifiers/types';
+import { RelayReason, RelayStatus } from './search-attributes';
+
+export const LIFECYCLE_CONVERSION_FLOW = 'hubspot-lifecycle-conversion';
+/** TOO_RECENT_* answers are waited out with timers, but not forever. */
+export const RETRY_LATER_LIMIT_MS = 3 * 24 * 3_600_000;
+
+export interface LifecycleConversionInput {
+  portalId: string;
+  eventId: string;
+  contactId: string;
+  stage: string;
+  /** When HubSpot saw the change (the webhook's occurredAt); the contact's own stage timestamp wins. */
+  occurredAtMs: number;
+  /** The definition as it was when the event arrived. */
+  definition: LifecycleDefinition;
+}
+
+export type LifecycleState =
+  'READING_CONTACT' | 'UPLOADING' | 'WAITING_TO_RETRY' | 'UPLOADED' | 'ALREADY_UPLOADED' | 'INELIGIBLE' | 'FAILED';
+
+export interface LifecycleStatus {
+  state: LifecycleState;
+  definitionId: string;
+  stage: string;
+  stageChangedAt?: string;
+  orderId?: string;
+  value?: ConversionValue;
+  identifiers?: string[];
+  dropped?: DroppedIdentifier[];
+  hasClickId?: boolean;
+  attempts: number;
+  ineligible?: { reason: IneligibleReason; detail: string };
+  lastError?: string;
+  nextAttemptAt?: string;
+  failure?: string;
+}
+
+export type LifecycleResult =
+  | { outcome: 'UPLOADED' | 'ALREADY_UPLOADED'; orderId: string; attempts: number }
+  | { outcome: 'INELIGIBLE'; reason: IneligibleReason; detail: string };
+
+export const lifecycleStatusQuery = defineQuery<LifecycleStatus>('status');
+
+export function lifecycleWorkflowId(
+  portalId: string,
+  contactId: string,
+  eventId: string,
+  definitionId: string,
+): string {
+  return `hubspot-lifecycle-${portalId}-${contactId}-${eventId}-${definitionId}`;
+}
+
+const hubspot = proxyActivities<HubSpotActivities>({
+  startToCloseTimeout: '1m',
+  scheduleToCloseTimeout: '1d',
+  retry: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '10m',
+    nonRetryableErrorTypes: ['HubSpotInvalid'],
+  },
+});
+
+const googleAds = proxyActivities<GoogleAdsActivities>({
+  startToCloseTimeout: '5m',
+  scheduleToCloseTimeout: '1d',
+  retry: {
+    initialInterval: '10s',
+    backoffCoefficient: 2,
+    maximumInterval: '15m',
+    nonRetryableErrorTypes: ['GoogleAdsInvalidRequest'],
+  },
+});
+
+export async function lifecycleConversionWorkflow(input: LifecycleConversionInput): Promise<LifecycleResult> {
+  const def = input.definition;
+  const status: LifecycleStatus = { state: 'READING_CONTACT', definitionId: def.id, stage: input.stage, attempts: 0 };
+  setHandler(lifecycleStatusQuery, () => status);
+  let indexed: LifecycleState = 'READING_CONTACT';
+  const report = (state: LifecycleState, details: string) => {
+    status.state = state;
+    if (state !== indexed) {
+      upsertSearchAttributes([{ key: RelayStatus, value: state }]);
+      indexed = state;
+    }
+    setCurrentDetails(`**${state}** — ${details}`);
+  };
+  const ineligible = (reason: IneligibleReason, detail: string): LifecycleResult => {
+    status.ineligible = { reason, detail };
+    upsertSearchAttributes([{ key: RelayReason, value: reason }]);
+    report('INELIGIBLE', `${reason}: ${detail}`);
+    return { outcome: 'INELIGIBLE', reason, detail };
+  };
+  /** `reason` (searchable) is the Google Ads error code where there is one. */
+  function fail(type: string, message: string, reason = type): never {
+    status.failure = type;
+    status.lastError = message;
+    upsertSearchAttributes([{ key: RelayReason, value: reason }]);
+    report('FAILED', `${type}: ${message}`);
+    throw ApplicationFailure.create({ type, message, nonRetryable: true });
+  }
+
+  /** An activity that gave up (non-retryable, or retried for a day) ends the workflow with its type. */
+  async function activity<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type) {
+        fail(err.cause.type, err.cause.message);
+      }
+      if (err instanceof ActivityFailure) fail(`${err.activityType}Failed`, err.cause?.message ?? err.message);
+      throw err;
+    }
+  }
+
+  if (!def.enabled) return ineligible(Ineligible.DefinitionDisabled, 'the conversion event is switched off');
+
+  report('READING_CONTACT', `reading contact ${input.contactId}`);
+  const contact = await activity(() =>
+    hubspot.readContactForConversion({
+      contactId: input.contactId,
+      stage: input.stage,
+      consentProperty: def.consent?.property,
+      sharedFields: def.sharedFields,
+    }),
+  );
+  if (!contact.found) return ineligible(Ineligible.ContactNotFound, `contact ${input.contactId} does not exist`);
+
+  // Click conversions accept hashed email and phone only; address data is for adjustments.
+  const identifiers: GoogleAdsUserIdentifier[] = [];
+  if (contact.hashed.hashedEmail) identifiers.push({ hashed_email: contact.hashed.hashedEmail });
+  if (contact.hashed.hashedPhoneNumber) identifiers.push({ hashed_phone_number: contact.hashed.hashedPhoneNumber });
+  const gclid = contact.clickIds.gclid;
+  const stageChangedAtMs = contact.stageEnteredAt ? Date.parse(contact.stageEnteredAt) : input.occurredAtMs;
+  status.stageChangedAt = new Date(stageChangedAtMs).toISOString();
+  status.identifiers = identifiers.map((i) => Object.keys(i)[0] ?? '');
+  status.dropped = contact.dropped;
+  status.hasClickId = gclid !== undefined;
+
+  const eligibility = lifecycleEligibility({
+    enabled: def.enabled,
+    definitionCreatedAtMs: Date.parse(def.createdAt),
+    stageChangedAtMs,
+    consent: def.consent,
+    consentValue: contact.consentValue,
+    contacts: def.contacts,
+    hasClickId: gclid !== undefined,
+    identifierCount: identifiers.length,
+  });
+  if (!eligibility.eligible) return ineligible(eligibility.reason, eligibility.detail);
+
+  const deal =
+    def.value.type === 'deal_amount'
+      ? await activity(() => hubspot.readMostRecentDeal({ contactId: input.contactId }))
+      : null;
+  const value = conversionValue(def.value, deal ?? undefined);
+  status.value = value;
+
+  const orderId = lifecycleOrderId(def.id, input.contactId, stageChangedAtMs);
+  status.orderId = orderId;
+  const row: ClickConversionRow = {
+    customerId: def.customerId,
+    loginCustomerId: def.loginCustomerId,
+    conversionAction: def.trigger.conversionAction,
+    conversionDateTime: googleAdsDateTime(stageChangedAtMs),
+    conversionValue: value.value,
+    currencyCode: value.currency,
+    orderId,
+    ...(gclid ? { gclid } : {}),
+    userIdentifiers: identifiers,
+    // Consent is sent only when the definition checks a consent property; the check above passed.
+    ...(def.consent ? { adUserDataConsent: 'GRANTED' as const } : {}),
+  };
+
+  const giveUpAt = Date.now() + RETRY_LATER_LIMIT_MS;
+  for (;;) {
+    status.attempts += 1;
+    status.nextAttemptAt = undefined;
+    report('UPLOADING', `attempt ${status.attempts}, order ${orderId}`);
+    const result = await activity(() => googleAds.uploadClickConversion(row));
+    switch (result.outcome) {
+      case 'UPLOADED':
+        report('UPLOADED', `uploaded as order ${orderId}, value ${value.value} ${value.currency}`);
+        return { outcome: 'UPLOADED', orderId, attempts: status.attempts };
+      case 'ALREADY_DONE':
+        report('ALREADY_UPLOADED', `${result.code}: Google Ads already has order ${orderId}`);
+        return { outcome: 'ALREADY_UPLOADED', orderId, attempts: status.attempts };
+      case 'PERMANENT':
+        return fail('GoogleAdsPermanentError', `${result.code}: ${result.message}`, result.code);
+      case 'RETRY_LATER': {
+        status.lastError = result.code;
+        if (Date.now() + result.delayMs > giveUpAt) {
+          fail('GoogleAdsRetryWindowExpired', `${result.code} for longer than the retry window`);
+        }
+        status.nextAttemptAt = new Date(Date.now() + result.delayMs).toISOString();
+        report('WAITING_TO_RETRY', `${result.code}; next attempt at ${status.nextAttemptAt}`);
+        await sleep(result.delayMs, { summary: `Google Ads answered ${result.code}` });
+      }
+    }
+  }
+}

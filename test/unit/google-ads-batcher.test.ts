@@ -1,0 +1,267 @@
+import assert from 'node:assert/strict';
+import { performance } from 'node:perf_hooks';
+import { describe, test } from 'node:test';
+import {
+  GoogleAdsBatcher,
+  GoogleAdsBatcherPool,
+  GoogleAdsConversionClient,
+  GoogleAdsRequestError,
+  type GoogleAdsUploadClient,
+} from '../../src/clients/google-ads';
+import type {
+  ClickConversionRow,
+  EnhancementAdjustmentRow,
+  GoogleAdsRowResult,
+} from '../../src/domain/google-ads/types';
+import { startGoogleAdsEmulator } from '../../src/sandbox/google-ads/emulator';
+
+const CUSTOMER = '1234567890';
+const HASH = 'a'.repeat(64);
+
+interface Call {
+  service: 'click' | 'enhancement';
+  customerId: string;
+  loginCustomerId: string | undefined;
+  orderIds: string[];
+  startedAt: number;
+}
+
+/** Answers each row with its own order id, so a caller can tell whether it got its own row. */
+function fakeClient(fail?: (orderIds: string[]) => Error | undefined) {
+  const calls: Call[] = [];
+  const answer = (service: Call['service'], customerId: string, login: string | undefined, orderIds: string[]) => {
+    calls.push({ service, customerId, loginCustomerId: login, orderIds, startedAt: performance.now() });
+    const err = fail?.(orderIds);
+    if (err) return Promise.reject(err);
+    return Promise.resolve(orderIds.map(echo));
+  };
+  const client: GoogleAdsUploadClient = {
+    uploadClickConversions: (customerId, login, rows) =>
+      answer(
+        'click',
+        customerId,
+        login,
+        rows.map((r) => r.orderId),
+      ),
+    uploadEnhancements: (customerId, login, rows) =>
+      answer(
+        'enhancement',
+        customerId,
+        login,
+        rows.map((r) => r.orderId),
+      ),
+  };
+  return { client, calls };
+}
+
+const echo = (orderId: string): GoogleAdsRowResult => ({
+  ok: false,
+  errors: [{ category: 'echo', name: 'ECHO', message: orderId }],
+});
+
+function click(orderId: string, extra: Partial<ClickConversionRow> = {}): ClickConversionRow {
+  return {
+    customerId: CUSTOMER,
+    conversionAction: `customers/${CUSTOMER}/conversionActions/555`,
+    conversionDateTime: '2026-11-24 10:15:00+00:00',
+    orderId,
+    gclid: `g-${orderId}`,
+    userIdentifiers: [{ hashed_email: HASH }],
+    ...extra,
+  };
+}
+
+function enhancement(orderId: string, extra: Partial<EnhancementAdjustmentRow> = {}): EnhancementAdjustmentRow {
+  return {
+    customerId: CUSTOMER,
+    conversionAction: `customers/${CUSTOMER}/conversionActions/555`,
+    orderId,
+    userIdentifiers: [{ hashed_email: HASH }],
+    ...extra,
+  };
+}
+
+const ids = (n: number, prefix = 'o') => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
+
+describe('GoogleAdsBatcher', () => {
+  test('4,500 concurrent callers become requests of 2000, 2000 and 500, each caller getting its own row', async () => {
+    const { client, calls } = fakeClient();
+    const batcher = new GoogleAdsBatcher({ client, service: 'click', customerId: CUSTOMER, requestsPerSecond: 1000 });
+    const orderIds = ids(4500);
+    const results = await Promise.all(orderIds.map((o) => batcher.upload(click(o))));
+    assert.deepEqual(
+      calls.map((c) => c.orderIds.length),
+      [2000, 2000, 500],
+    );
+    assert.ok(
+      calls.every((c) => c.service === 'click' && c.customerId === CUSTOMER && c.loginCustomerId === undefined),
+    );
+    assert.deepEqual(
+      calls.flatMap((c) => c.orderIds),
+      orderIds,
+    );
+    results.forEach((r, i) => assert.deepEqual(r, echo(`o-${i}`)));
+    await batcher.close();
+  });
+
+  test('a small batch is sent once the linger time after its first row has passed', async () => {
+    const { client, calls } = fakeClient();
+    const batcher = new GoogleAdsBatcher({
+      client,
+      service: 'enhancement',
+      customerId: CUSTOMER,
+      lingerMs: 40,
+      requestsPerSecond: 1000,
+    });
+    const start = performance.now();
+    const results = await Promise.all(['a', 'b', 'c'].map((o) => batcher.upload(enhancement(o))));
+    assert.equal(calls.length, 1);
+    assert.equal(calls[0]?.service, 'enhancement');
+    assert.deepEqual(calls[0]?.orderIds, ['a', 'b', 'c']);
+    assert.ok((calls[0]?.startedAt ?? 0) - start >= 35, 'sent before the linger time');
+    assert.deepEqual(results, [echo('a'), echo('b'), echo('c')]);
+    await batcher.close();
+  });
+
+  test('a request error rejects only the callers of that batch', async () => {
+    const boom = new GoogleAdsRequestError({ kind: 'transient', grpcCode: 14, message: 'UNAVAILABLE' });
+    const { client, calls } = fakeClient((orderIds) => (orderIds.includes('o-2000') ? boom : undefined));
+    const batcher = new GoogleAdsBatcher({ client, service: 'click', customerId: CUSTOMER, requestsPerSecond: 1000 });
+    const settled = await Promise.allSettled(ids(4500).map((o) => batcher.upload(click(o))));
+    assert.deepEqual(
+      calls.map((c) => c.orderIds.length),
+      [2000, 2000, 500],
+    );
+    settled.forEach((s, i) => {
+      if (i >= 2000 && i < 4000) assert.deepEqual(s, { status: 'rejected', reason: boom }, `row ${i}`);
+      else assert.deepEqual(s, { status: 'fulfilled', value: echo(`o-${i}`) }, `row ${i}`);
+    });
+    await batcher.close();
+  });
+
+  test('a row that can never be sent is refused alone, at once, and does not join a batch', async () => {
+    const { client, calls } = fakeClient();
+    const batcher = new GoogleAdsBatcher({ client, service: 'click', customerId: CUSTOMER, lingerMs: 5 });
+    const [good, bad, otherAccount] = await Promise.allSettled([
+      batcher.upload(click('fine')),
+      batcher.upload(click('two-ids', { gbraid: 'gb' })),
+      batcher.upload(click('elsewhere', { customerId: '555' })),
+    ]);
+    assert.deepEqual(good, { status: 'fulfilled', value: echo('fine') });
+    assert.equal(bad?.status, 'rejected');
+    assert.ok(
+      bad.status === 'rejected' && bad.reason instanceof GoogleAdsRequestError && bad.reason.kind === 'invalid',
+    );
+    assert.ok(otherAccount?.status === 'rejected' && otherAccount.reason instanceof RangeError);
+    assert.deepEqual(
+      calls.map((c) => c.orderIds),
+      [['fine']],
+    );
+    await batcher.close();
+  });
+
+  test('close() sends what is queued without waiting for the linger time, then refuses new rows', async () => {
+    const { client, calls } = fakeClient();
+    const batcher = new GoogleAdsBatcher({ client, service: 'click', customerId: CUSTOMER, lingerMs: 60_000 });
+    const pending = batcher.upload(click('late'));
+    await batcher.close();
+    assert.deepEqual(await pending, echo('late'));
+    assert.equal(calls.length, 1);
+    await assert.rejects(batcher.upload(click('after')), /closed/);
+  });
+
+  test('requests are spaced by the shared rate limit', async () => {
+    const { client, calls } = fakeClient();
+    const batcher = new GoogleAdsBatcher({
+      client,
+      service: 'click',
+      customerId: CUSTOMER,
+      maxBatchSize: 10,
+      requestsPerSecond: 20,
+    });
+    await Promise.all(ids(30).map((o) => batcher.upload(click(o))));
+    assert.equal(calls.length, 3);
+    const gaps = calls.slice(1).map((c, i) => c.startedAt - (calls[i] as Call).startedAt);
+    assert.ok(
+      gaps.every((g) => g >= 45),
+      `gaps ${gaps.join(', ')}`,
+    );
+    await batcher.close();
+  });
+});
+
+describe('GoogleAdsBatcherPool', () => {
+  test('one batcher per service, customer and login customer; rows are routed by the account they name', async () => {
+    const { client, calls } = fakeClient();
+    const pool = new GoogleAdsBatcherPool({ client, lingerMs: 10, requestsPerSecond: 1000 });
+    const results = await Promise.all([
+      pool.uploadClick(click('c1')),
+      pool.uploadClick(click('c2', { customerId: '222' })),
+      pool.uploadClick(click('c3', { loginCustomerId: '999' })),
+      pool.uploadEnhancement(enhancement('e1')),
+      pool.uploadClick(click('c4')),
+    ]);
+    assert.deepEqual(results, ['c1', 'c2', 'c3', 'e1', 'c4'].map(echo));
+    const byBatch = calls
+      .map((c) => `${c.service} ${c.customerId} ${c.loginCustomerId ?? '-'}: ${c.orderIds.join(',')}`)
+      .sort();
+    assert.deepEqual(byBatch, [
+      `click ${CUSTOMER} -: c1,c4`,
+      `click ${CUSTOMER} 999: c3`,
+      'click 222 -: c2',
+      `enhancement ${CUSTOMER} -: e1`,
+    ]);
+    assert.equal(pool.forAccount('click', CUSTOMER), pool.forAccount('click', CUSTOMER));
+    await pool.close();
+    await assert.rejects(pool.uploadClick(click('after')), /closed/);
+  });
+});
+
+describe('GoogleAdsBatcherPool over the real client and emulator', () => {
+  test('4,500 rows from concurrent callers: three uploads of 2000/2000/500, row errors and a failed request land on the right callers', async () => {
+    const emu = await startGoogleAdsEmulator();
+    try {
+      const client = new GoogleAdsConversionClient({
+        developerToken: 'dev',
+        clientId: 'id',
+        clientSecret: 'secret',
+        refreshToken: 'rt',
+        endpoint: { host: emu.host, port: emu.port, insecure: true },
+      });
+      const pool = new GoogleAdsBatcherPool({ client, requestsPerSecond: 1000, maxConcurrentRequests: 1 });
+      emu.setFault({ type: 'row', orderId: 'o-1', category: 'conversion_upload_error', name: 'TOO_RECENT_EVENT' });
+      emu.setFault({ type: 'row', orderId: 'o-4321', category: 'conversion_upload_error', name: 'EXPIRED_EVENT' });
+      const orderIds = ids(4500);
+      const results = await Promise.all(orderIds.map((o) => pool.uploadClick(click(o))));
+      assert.deepEqual(
+        emu.requests.map((r) => (r.body.conversions as unknown[]).length),
+        [2000, 2000, 500],
+      );
+      results.forEach((r, i) => {
+        if (i === 1) assert.deepEqual(r.ok ? [] : r.errors.map((e) => e.name), ['TOO_RECENT_EVENT']);
+        else if (i === 4321) assert.deepEqual(r.ok ? [] : r.errors.map((e) => e.name), ['EXPIRED_EVENT']);
+        else assert.deepEqual(r, { ok: true }, `row ${i}`);
+      });
+      assert.equal(emu.uploaded().clicks.length, 4498);
+
+      // A whole-request failure rejects exactly the callers whose rows were in that request.
+      emu.setFault({ type: 'unavailable', times: 1 });
+      const settled = await Promise.allSettled(ids(2100, 'p').map((o) => pool.uploadClick(click(o))));
+      const failedRequest = emu.requests.slice(3).find((r) => r.status === 14);
+      assert.ok(failedRequest);
+      const inFailed = new Set((failedRequest.body.conversions as { order_id: string }[]).map((c) => c.order_id));
+      assert.ok(inFailed.size > 0);
+      settled.forEach((s, i) => {
+        if (inFailed.has(`p-${i}`)) {
+          assert.ok(s.status === 'rejected' && s.reason instanceof GoogleAdsRequestError, `row ${i}`);
+          assert.equal(s.reason.kind, 'transient');
+        } else {
+          assert.deepEqual(s, { status: 'fulfilled', value: { ok: true } }, `row ${i}`);
+        }
+      });
+      await pool.close();
+    } finally {
+      await emu.close();
+    }
+  });
+});
