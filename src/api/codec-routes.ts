@@ -4,8 +4,11 @@ import type { PayloadCodec } from '@temporalio/common';
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 
+// Proto-JSON leaves empty fields out, so a request without payloads may arrive as `{}`.
 const payloadsSchema = z.object({
-  payloads: z.array(z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() })),
+  payloads: z
+    .array(z.object({ metadata: z.record(z.string(), z.string()).optional(), data: z.string().optional() }))
+    .default([]),
 });
 
 type JsonPayload = z.infer<typeof payloadsSchema>['payloads'][number];

@@ -22,9 +22,8 @@ const PUBLIC_PATHS = new Set(['/healthz']);
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const app = Fastify({
     bodyLimit: opts.maxBodyBytes,
+    // Fastify's request logs carry method, url and status only: no headers (secrets), no bodies (personal data).
     logger: opts.logger ?? false,
-    // Request logs carry method, url and status only: no headers (secrets) and no bodies (personal data).
-    disableRequestLogging: false,
   });
 
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, request, reply) => {
