@@ -76,7 +76,13 @@ describe('codec endpoints', () => {
   });
 
   test('a malformed body is a 400', async () => {
-    const res = await app.inject({ method: 'POST', url: '/codec/decode', payload: { nope: true } });
+    const res = await app.inject({ method: 'POST', url: '/codec/decode', payload: { payloads: 'nope' } });
     assert.equal(res.statusCode, 400);
+  });
+
+  test('an empty proto-JSON body (the CLI sends one for a query without arguments) decodes to no payloads', async () => {
+    const res = await app.inject({ method: 'POST', url: '/codec/encode', payload: {} });
+    assert.equal(res.statusCode, 200);
+    assert.deepEqual(res.json(), { payloads: [] });
   });
 });
