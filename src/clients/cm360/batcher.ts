@@ -3,6 +3,7 @@
 // the relay scale.
 import Bottleneck from 'bottleneck';
 import { CM360_MAX_CONVERSIONS_PER_REQUEST, type Cm360Conversion, type Cm360RowResult } from '../../domain/cm360/types';
+import { batchSize, RowBatcher } from '../shared/row-batcher';
 import type { Cm360Client } from './client';
 
 export interface Cm360BatcherOptions {
@@ -21,133 +22,36 @@ export interface Cm360BatcherOptions {
   limiter?: Bottleneck;
 }
 
-interface Pending {
-  conversion: Cm360Conversion;
-  enqueuedAt: number;
-  resolve(result: Cm360RowResult): void;
-  reject(err: unknown): void;
-}
-
 export function createCm360Limiter(queriesPerSecond = 1): Bottleneck {
   if (!(queriesPerSecond > 0)) throw new RangeError('queriesPerSecond must be positive');
   return new Bottleneck({ maxConcurrent: 1, minTime: Math.ceil(1000 / queriesPerSecond) });
 }
 
 export class Cm360Batcher {
-  private readonly client: Pick<Cm360Client, 'batchUpdate'>;
   readonly profileId: string;
-  private readonly maxBatchSize: number;
-  private readonly lingerMs: number;
-  private readonly limiter: Bottleneck;
-  private readonly ownsLimiter: boolean;
-
-  private queue: Pending[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  /**
-   * True while a request slot is booked with the limiter but has not started. Rows keep joining
-   * the queue meanwhile and the slot takes whatever is queued when it starts, so a backlog behind
-   * the QPS limit turns into fuller requests instead of a growing line of small ones.
-   */
-  private slotBooked = false;
-  private readonly running = new Set<Promise<void>>();
-  private closing = false;
-  private closed: Promise<void> | undefined;
+  private readonly rows: RowBatcher<Cm360Conversion, Cm360RowResult>;
 
   constructor(opts: Cm360BatcherOptions) {
-    const maxBatchSize = opts.maxBatchSize ?? CM360_MAX_CONVERSIONS_PER_REQUEST;
-    if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1 || maxBatchSize > CM360_MAX_CONVERSIONS_PER_REQUEST) {
-      throw new RangeError(`maxBatchSize must be an integer in 1..${CM360_MAX_CONVERSIONS_PER_REQUEST}`);
-    }
-    this.client = opts.client;
+    const maxBatchSize = batchSize(opts.maxBatchSize, CM360_MAX_CONVERSIONS_PER_REQUEST);
     this.profileId = opts.profileId;
-    this.maxBatchSize = maxBatchSize;
-    this.lingerMs = Math.max(0, opts.lingerMs ?? 200);
-    this.ownsLimiter = !opts.limiter;
-    this.limiter = opts.limiter ?? createCm360Limiter(opts.queriesPerSecond ?? 1);
+    this.rows = new RowBatcher({
+      send: (conversions) => opts.client.batchUpdate(opts.profileId, conversions),
+      maxBatchSize,
+      lingerMs: Math.max(0, opts.lingerMs ?? 200),
+      limiter: opts.limiter ?? createCm360Limiter(opts.queriesPerSecond ?? 1),
+      ownsLimiter: !opts.limiter,
+      name: `CM360 profile ${opts.profileId}`,
+    });
   }
 
   /** Queues one conversion and resolves with its own row of the request it ends up in. */
   enhance(conversion: Cm360Conversion): Promise<Cm360RowResult> {
-    if (this.closing) return Promise.reject(new Error(`CM360 batcher for profile ${this.profileId} is closed`));
-    return new Promise<Cm360RowResult>((resolve, reject) => {
-      this.queue.push({ conversion, enqueuedAt: Date.now(), resolve, reject });
-      this.kick();
-    });
+    return this.rows.submit(conversion);
   }
 
   /** Sends everything queued without waiting for the linger time, waits for it, then stops. */
   close(): Promise<void> {
-    this.closed ??= this.drainAndStop();
-    return this.closed;
-  }
-
-  private async drainAndStop(): Promise<void> {
-    this.closing = true;
-    this.clearTimer();
-    this.kick();
-    while (this.queue.length > 0 || this.running.size > 0) {
-      await Promise.allSettled([...this.running]);
-      this.kick();
-    }
-    if (this.ownsLimiter) await this.limiter.stop({ dropWaitingJobs: false });
-  }
-
-  private kick(): void {
-    if (this.slotBooked || this.queue.length === 0) return;
-    if (this.closing || this.queue.length >= this.maxBatchSize) {
-      this.bookSlot();
-      return;
-    }
-    if (this.timer) return;
-    const first = this.queue[0];
-    const wait = first ? Math.max(0, first.enqueuedAt + this.lingerMs - Date.now()) : this.lingerMs;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (!this.slotBooked && this.queue.length > 0) this.bookSlot();
-    }, wait);
-  }
-
-  private bookSlot(): void {
-    this.clearTimer();
-    this.slotBooked = true;
-    const job = this.limiter
-      .schedule(() => this.sendNextBatch())
-      .catch((err: unknown) => {
-        // Only reached when the limiter itself refuses the job; sendNextBatch never throws.
-        this.slotBooked = false;
-        for (const p of this.queue.splice(0)) p.reject(err);
-      })
-      .finally(() => this.running.delete(job));
-    this.running.add(job);
-  }
-
-  private async sendNextBatch(): Promise<void> {
-    this.slotBooked = false;
-    const batch = this.queue.splice(0, this.maxBatchSize);
-    // Rows left behind get their own slot (or linger timer) now, while this request is in flight.
-    this.kick();
-    if (batch.length === 0) return;
-    let results: Cm360RowResult[];
-    try {
-      results = await this.client.batchUpdate(
-        this.profileId,
-        batch.map((p) => p.conversion),
-      );
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    if (results.length !== batch.length) {
-      const err = new Error(`CM360 client returned ${results.length} rows for ${batch.length} conversions`);
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    batch.forEach((p, i) => p.resolve(results[i] as Cm360RowResult));
-  }
-
-  private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
+    return this.rows.close();
   }
 }
 

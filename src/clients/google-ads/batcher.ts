@@ -9,6 +9,7 @@ import {
   type GoogleAdsRowResult,
 } from '../../domain/google-ads/types';
 import { clickConversionRowProblem, enhancementRowProblem, type GoogleAdsConversionClient } from './client';
+import { batchSize, RowBatcher } from '../shared/row-batcher';
 import { GoogleAdsRequestError } from './errors';
 
 export type GoogleAdsUploadService = 'click' | 'enhancement';
@@ -50,51 +51,34 @@ export function createGoogleAdsLimiter(opts: GoogleAdsLimiterOptions = {}): Bott
   return new Bottleneck({ maxConcurrent: concurrent, minTime: Math.ceil(1000 / rps) });
 }
 
-interface Pending<Row> {
-  row: Row;
-  enqueuedAt: number;
-  resolve(result: GoogleAdsRowResult): void;
-  reject(err: unknown): void;
-}
-
 export class GoogleAdsBatcher<S extends GoogleAdsUploadService> {
   readonly service: S;
   readonly customerId: string;
   readonly loginCustomerId: string | undefined;
-  private readonly client: GoogleAdsUploadClient;
-  private readonly maxBatchSize: number;
-  private readonly lingerMs: number;
-  private readonly limiter: Bottleneck;
-  private readonly ownsLimiter: boolean;
-
-  private queue: Pending<GoogleAdsRowOf<S>>[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  /**
-   * True while a request slot is booked with the limiter but has not started. Rows keep joining the
-   * queue meanwhile and the slot takes whatever is queued when it starts.
-   */
-  private slotBooked = false;
-  private readonly running = new Set<Promise<void>>();
-  private closing = false;
-  private closed: Promise<void> | undefined;
+  private readonly rows: RowBatcher<GoogleAdsRowOf<S>, GoogleAdsRowResult>;
 
   constructor(opts: GoogleAdsBatcherOptions<S>) {
-    const maxBatchSize = opts.maxBatchSize ?? GOOGLE_ADS_MAX_ROWS_PER_REQUEST;
-    if (!Number.isInteger(maxBatchSize) || maxBatchSize < 1 || maxBatchSize > GOOGLE_ADS_MAX_ROWS_PER_REQUEST) {
-      throw new RangeError(`maxBatchSize must be an integer in 1..${GOOGLE_ADS_MAX_ROWS_PER_REQUEST}`);
-    }
+    const maxBatchSize = batchSize(opts.maxBatchSize, GOOGLE_ADS_MAX_ROWS_PER_REQUEST);
     if (!/^\d+$/.test(opts.customerId)) throw new RangeError('customerId must be digits only');
     if (opts.loginCustomerId !== undefined && !/^\d+$/.test(opts.loginCustomerId)) {
       throw new RangeError('loginCustomerId must be digits only');
     }
-    this.client = opts.client;
     this.service = opts.service;
     this.customerId = opts.customerId;
     this.loginCustomerId = opts.loginCustomerId || undefined;
-    this.maxBatchSize = maxBatchSize;
-    this.lingerMs = Math.max(0, opts.lingerMs ?? 200);
-    this.ownsLimiter = !opts.limiter;
-    this.limiter = opts.limiter ?? createGoogleAdsLimiter(opts);
+    const { client, customerId } = opts;
+    const loginCustomerId = this.loginCustomerId;
+    this.rows = new RowBatcher({
+      send: (rows) =>
+        opts.service === 'click'
+          ? client.uploadClickConversions(customerId, loginCustomerId, rows as ClickConversionRow[])
+          : client.uploadEnhancements(customerId, loginCustomerId, rows as EnhancementAdjustmentRow[]),
+      maxBatchSize,
+      lingerMs: Math.max(0, opts.lingerMs ?? 200),
+      limiter: opts.limiter ?? createGoogleAdsLimiter(opts),
+      ownsLimiter: !opts.limiter,
+      name: `Google Ads ${this.describe()}`,
+    });
   }
 
   /**
@@ -103,104 +87,22 @@ export class GoogleAdsBatcher<S extends GoogleAdsUploadService> {
    * row could never be sent: checked here so one bad row cannot sink the 1,999 others in its batch.
    */
   upload(row: GoogleAdsRowOf<S>): Promise<GoogleAdsRowResult> {
-    if (this.closing) return Promise.reject(new Error(`Google Ads ${this.describe()} batcher is closed`));
     if (row.customerId !== this.customerId || (row.loginCustomerId || undefined) !== this.loginCustomerId) {
       return Promise.reject(new RangeError(`row belongs to another account than the ${this.describe()} batcher`));
     }
     const problem =
       this.service === 'click' ? clickConversionRowProblem(row as ClickConversionRow) : enhancementRowProblem(row);
     if (problem) return Promise.reject(new GoogleAdsRequestError({ kind: 'invalid', message: problem }));
-    return new Promise<GoogleAdsRowResult>((resolve, reject) => {
-      this.queue.push({ row, enqueuedAt: Date.now(), resolve, reject });
-      this.kick();
-    });
+    return this.rows.submit(row);
   }
 
   /** Sends everything queued without waiting for the linger time, waits for it, then stops. */
   close(): Promise<void> {
-    this.closed ??= this.drainAndStop();
-    return this.closed;
+    return this.rows.close();
   }
 
   private describe(): string {
     return `${this.service} ${this.customerId}${this.loginCustomerId ? ` via ${this.loginCustomerId}` : ''}`;
-  }
-
-  private async drainAndStop(): Promise<void> {
-    this.closing = true;
-    this.clearTimer();
-    this.kick();
-    while (this.queue.length > 0 || this.running.size > 0) {
-      await Promise.allSettled([...this.running]);
-      this.kick();
-    }
-    if (this.ownsLimiter) await this.limiter.stop({ dropWaitingJobs: false });
-  }
-
-  private kick(): void {
-    if (this.slotBooked || this.queue.length === 0) return;
-    if (this.closing || this.queue.length >= this.maxBatchSize) {
-      this.bookSlot();
-      return;
-    }
-    if (this.timer) return;
-    const first = this.queue[0];
-    const wait = first ? Math.max(0, first.enqueuedAt + this.lingerMs - Date.now()) : this.lingerMs;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (!this.slotBooked && this.queue.length > 0) this.bookSlot();
-    }, wait);
-  }
-
-  private bookSlot(): void {
-    this.clearTimer();
-    this.slotBooked = true;
-    const job = this.limiter
-      .schedule(() => this.sendNextBatch())
-      .catch((err: unknown) => {
-        // Only reached when the limiter itself refuses the job; sendNextBatch never throws.
-        this.slotBooked = false;
-        for (const p of this.queue.splice(0)) p.reject(err);
-      })
-      .finally(() => this.running.delete(job));
-    this.running.add(job);
-  }
-
-  private async sendNextBatch(): Promise<void> {
-    this.slotBooked = false;
-    const batch = this.queue.splice(0, this.maxBatchSize);
-    // Rows left behind get their own slot (or linger timer) now, while this request is in flight.
-    this.kick();
-    if (batch.length === 0) return;
-    let results: GoogleAdsRowResult[];
-    try {
-      results =
-        this.service === 'click'
-          ? await this.client.uploadClickConversions(
-              this.customerId,
-              this.loginCustomerId,
-              batch.map((p) => p.row as ClickConversionRow),
-            )
-          : await this.client.uploadEnhancements(
-              this.customerId,
-              this.loginCustomerId,
-              batch.map((p) => p.row as EnhancementAdjustmentRow),
-            );
-    } catch (err) {
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    if (results.length !== batch.length) {
-      const err = new Error(`Google Ads client returned ${results.length} results for ${batch.length} rows`);
-      for (const p of batch) p.reject(err);
-      return;
-    }
-    batch.forEach((p, i) => p.resolve(results[i] as GoogleAdsRowResult));
-  }
-
-  private clearTimer(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
   }
 }
 
