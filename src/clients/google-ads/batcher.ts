@@ -72,7 +72,7 @@ export class GoogleAdsBatcher<S extends GoogleAdsUploadService> {
       send: (rows) =>
         opts.service === 'click'
           ? client.uploadClickConversions(customerId, loginCustomerId, rows as ClickConversionRow[])
-          : client.uploadEnhancements(customerId, loginCustomerId, rows as EnhancementAdjustmentRow[]),
+          : client.uploadEnhancements(customerId, loginCustomerId, rows),
       maxBatchSize,
       lingerMs: Math.max(0, opts.lingerMs ?? 200),
       limiter: opts.limiter ?? createGoogleAdsLimiter(opts),
