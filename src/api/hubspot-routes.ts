@@ -3,6 +3,7 @@
 import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { countryCodeFromHubSpot } from '../activities/hubspot';
 import {
   formDefinitionFor,
   lifecycleDefinitionsForStage,
@@ -41,8 +42,15 @@ export interface HubSpotRouteOptions {
   conversionEvents: ConversionEventsConfig;
   defaultRegion?: string;
   enhancementSafetyMarginMs: number;
+  /** How long starting the workflows may take before the api answers 503. */
+  startTimeoutMs?: number;
   now?: () => number;
 }
+
+// HubSpot counts a webhook that takes longer than a few seconds (5 s in its current docs) as failed and
+// redelivers it. Answering 503 within that keeps the failure an answer we log rather than a timeout;
+// without a deadline the client's own retries against an unreachable Temporal take about 20 s.
+const DEFAULT_START_TIMEOUT_MS = 4_000;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -87,6 +95,10 @@ const formSubmissionSchema = z.strictObject({
   }),
 });
 
+function withStartDeadline<T>(opts: HubSpotRouteOptions, fn: () => Promise<T>): Promise<T> {
+  return opts.temporal.connection.withDeadline(Date.now() + (opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS), fn);
+}
+
 function fullUrl(request: FastifyRequest, publicUrl: string | undefined): string {
   const base = publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
   return `${base}${request.url}`;
@@ -117,8 +129,8 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
       }
     });
 
-    const signatureOk = (request: FastifyRequest, reply: FastifyReply, allowApiKey: boolean): boolean => {
-      if (allowApiKey && bearerMatches(request.headers.authorization, opts.apiKey)) return true;
+    const signatureOk = (request: FastifyRequest, reply: FastifyReply, formsEndpoint: boolean): boolean => {
+      if (formsEndpoint && bearerMatches(request.headers.authorization, opts.apiKey)) return true;
       if (!opts.clientSecret) {
         void reply.code(503).send({ error: 'HubSpot webhooks are not configured: set HUBSPOT_CLIENT_SECRET' });
         return false;
@@ -131,7 +143,8 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
           headers: request.headers,
         },
         opts.clientSecret,
-        { now: (opts.now ?? Date.now)(), allowLegacy: true },
+        // CRM webhooks always carry v3 (with its replay window); a workflow's webhook action may carry v1/v2.
+        { now: (opts.now ?? Date.now)(), allowLegacy: formsEndpoint },
       );
       if (check.ok) return true;
       request.log.warn({ reason: check.reason }, 'HubSpot signature rejected');
@@ -204,7 +217,13 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
           });
         }
       }
-      await Promise.all(starts.map((s) => s()));
+      const settled = await withStartDeadline(opts, () => Promise.allSettled(starts.map((s) => s())));
+      const failed = settled.find((s) => s.status === 'rejected');
+      if (failed) {
+        request.log.error({ err: failed.reason }, 'starting HubSpot lifecycle workflows failed');
+        // Every start is idempotent per event, so HubSpot redelivering the whole batch is safe.
+        return reply.code(503).send({ error: 'Temporal is unavailable; retry the request', started, ignored });
+      }
       return reply.code(200).send({ started, ignored });
     });
 
@@ -225,6 +244,9 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
       const f = s.fields;
       const shared = new Set(definition.sharedFields);
       const withAddress = shared.has('address');
+      // HubSpot's country field is free text ("Deutschland"): read it as the contact activity does, or a
+      // country name would be dropped and the phone number read in the default region instead.
+      const country = f.country === undefined ? undefined : (countryCodeFromHubSpot(f.country) ?? f.country);
       const hashed = hashIdentity(
         {
           email: shared.has('email') ? f.email : undefined,
@@ -235,7 +257,7 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
           city: withAddress ? f.city : undefined,
           state: withAddress ? f.state : undefined,
           postalCode: withAddress ? f.zip : undefined,
-          countryCode: withAddress || shared.has('phone') ? f.country : undefined,
+          countryCode: withAddress || shared.has('phone') ? country : undefined,
         },
         { defaultRegion: opts.defaultRegion },
       );
@@ -263,21 +285,29 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
         definition,
         safetyMarginMs: opts.enhancementSafetyMarginMs,
       };
-      const status = await startOnce(() =>
-        opts.temporal.workflow.start(formEnhancementWorkflow, {
-          workflowId,
-          taskQueue: opts.taskQueue,
-          args: [input],
-          workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-          workflowIdConflictPolicy: 'FAIL',
-          typedSearchAttributes: [
-            { key: RelayFlow, value: FORM_ENHANCEMENT_FLOW },
-            { key: RelayAccount, value: `google-ads:${definition.customerId}` },
-            { key: RelayStatus, value: 'UPLOADING' },
-          ],
-          staticSummary: `HubSpot form ${s.formId} → Google Ads enhancement · order ${s.submissionId}`,
-        }),
-      );
+      let status: StartResult;
+      try {
+        status = await withStartDeadline(opts, () =>
+          startOnce(() =>
+            opts.temporal.workflow.start(formEnhancementWorkflow, {
+              workflowId,
+              taskQueue: opts.taskQueue,
+              args: [input],
+              workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+              workflowIdConflictPolicy: 'FAIL',
+              typedSearchAttributes: [
+                { key: RelayFlow, value: FORM_ENHANCEMENT_FLOW },
+                { key: RelayAccount, value: `google-ads:${definition.customerId}` },
+                { key: RelayStatus, value: 'UPLOADING' },
+              ],
+              staticSummary: `HubSpot form ${s.formId} → Google Ads enhancement · order ${s.submissionId}`,
+            }),
+          ),
+        );
+      } catch (err) {
+        request.log.error({ err }, 'starting a HubSpot form workflow failed');
+        return reply.code(503).send({ error: 'Temporal is unavailable; retry the request', workflowId });
+      }
       return reply.code(202).send({ workflowId, status, dropped: hashed.dropped });
     });
     done();
