@@ -8,6 +8,7 @@ import {
   setCurrentDetails,
   setHandler,
   sleep,
+  TimeoutFailure,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { GoogleAdsActivities } from '../activities/google-ads';
@@ -72,7 +73,9 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
     dropped: input.dropped,
   };
   setHandler(formEnhancementStatusQuery, () => status);
-  let indexed: FormEnhancementState | undefined;
+  // The api starts the workflow with RelayStatus UPLOADING. Each upsert is a billed command, so only a
+  // change of state writes one.
+  let indexed: FormEnhancementState = 'UPLOADING';
   const report = (state: FormEnhancementState, details: string) => {
     status.state = state;
     if (state !== indexed) {
@@ -141,7 +144,11 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
       result = await uploadEnhancement(row);
     } catch (err) {
       const cause = err instanceof ActivityFailure ? err.cause : undefined;
-      if (Date.now() >= deadlineMs) {
+      // The server stops retrying as soon as the next attempt would start after scheduleToClose (the
+      // deadline) and reports the last error with retry state TIMEOUT, while this clock is still short of it.
+      const outOfTime =
+        err instanceof ActivityFailure && (err.retryState === 'TIMEOUT' || err.cause instanceof TimeoutFailure);
+      if (outOfTime || Date.now() >= deadlineMs) {
         fail('GoogleAdsEnhancementDeadlineExceeded', `still failing at ${status.deadline}: ${cause?.message ?? ''}`);
       }
       if (cause instanceof ApplicationFailure && cause.type) fail(cause.type, cause.message);

@@ -3,63 +3,69 @@
 // the time-skipping test server with the test payload key, so payloads in the files are encrypted.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createCm360Activities } from '../../src/activities/cm360';
+import { createGoogleAdsActivities } from '../../src/activities/google-ads';
+import type { ContactReadResult, HubSpotActivities } from '../../src/activities/hubspot';
 import { Cm360HttpError } from '../../src/clients/cm360/errors';
+import { GoogleAdsRequestError } from '../../src/clients/google-ads/errors';
+import type { HubSpotDeal } from '../../src/clients/hubspot/client';
 import { DEFAULT_CM360_TIMING } from '../../src/domain/cm360/outcomes';
 import type { Cm360RowResult } from '../../src/domain/cm360/types';
+import type { FormDefinition, LifecycleDefinition } from '../../src/domain/conversion-events/definitions';
+import { googleAdsDateTime } from '../../src/domain/google-ads/rules';
+import type { GoogleAdsRowResult } from '../../src/domain/google-ads/types';
 import { cm360EnhancementWorkflow } from '../../src/workflows/cm360-enhancement';
+import { FORM_ENHANCEMENT_FLOW, formEnhancementWorkflow, formWorkflowId } from '../../src/workflows/form-enhancement';
+import {
+  LIFECYCLE_CONVERSION_FLOW,
+  lifecycleConversionWorkflow,
+  lifecycleWorkflowId,
+} from '../../src/workflows/lifecycle-conversion';
+import { RelayAccount, RelayFlow, RelayStatus } from '../../src/workflows/search-attributes';
 import { createTimeSkippingEnv, testDataConverter, workflowBundle } from '../helpers/temporal';
 
 const HOUR = 3_600_000;
+const EMAIL_HASH = '0c7e6a405862e402eb76a70f8a26fc732d07c32931e9fae9ab1582911d2e8a3b';
+const PHONE_HASH = 'd3e0e3b1bd1e1bd7b6c2b5d2b4f8a5cf2d2fb48f0d0a0b4e8c0f6ac02f3b6e11';
+const NAME_HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+
+type Activities = Parameters<typeof Worker.create>[0]['activities'];
+
+interface Scenario {
+  activities: () => Activities;
+  start: (env: TestWorkflowEnvironment, taskQueue: string) => Promise<WorkflowHandle>;
+}
+
+/** Answers the nth call (1-based) of a scripted dependency. */
+type Script<T> = (n: number) => T | Error;
+function scripted<T>(script: Script<T>): () => Promise<T> {
+  let n = 0;
+  return () => {
+    const answer = script(++n);
+    return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
+  };
+}
+
+// ------------------------------------------------------------------------------------------- CM360
+
 const notFound: Cm360RowResult = { ok: false, errors: [{ code: 'NOT_FOUND', message: 'conversion not found' }] };
 
-const scenarios: Record<string, { answers: (attempt: number) => Cm360RowResult | Error; captureAgoMs?: number }> = {
-  'cm360-enhanced-first-attempt': { answers: () => ({ ok: true }) },
-  'cm360-not-found-then-enhanced': { answers: (n) => (n < 4 ? notFound : { ok: true }) },
-  'cm360-transient-errors-then-enhanced': {
-    answers: (n) =>
-      n === 1
-        ? new Cm360HttpError({ status: 503, message: 'unavailable', kind: 'server', retryable: true })
-        : n === 2
-          ? { ok: false, errors: [{ code: 'INTERNAL', message: 'internal' }] }
-          : { ok: true },
-  },
-  'cm360-invalid-argument': {
-    answers: () => ({ ok: false, errors: [{ code: 'INVALID_ARGUMENT', message: 'countryCode has the wrong length' }] }),
-  },
-  'cm360-not-found-window-expired': { answers: () => notFound },
-  'cm360-deadline-exceeded': { answers: () => notFound, captureAgoMs: 22 * HOUR },
-};
-
-async function main() {
-  const env = await createTimeSkippingEnv();
-  try {
-    for (const [name, scenario] of Object.entries(scenarios)) {
-      let attempt = 0;
-      const taskQueue = `record-${name}`;
-      const worker = await Worker.create({
-        connection: env.nativeConnection,
+function cm360(answers: Script<Cm360RowResult>, captureAgoMs = 0): (name: string) => Scenario {
+  return (name) => ({
+    activities: () => {
+      // One script per scenario: the batcher is looked up again for every attempt.
+      const enhance = scripted(answers);
+      return createCm360Activities({ batchers: { forProfile: () => ({ enhance }) } });
+    },
+    start: async (env, taskQueue) => {
+      const captureMs = (await env.currentTimeMs()) - captureAgoMs;
+      return env.client.workflow.start(cm360EnhancementWorkflow, {
         taskQueue,
-        workflowBundle: await workflowBundle(),
-        dataConverter: testDataConverter(),
-        activities: createCm360Activities({
-          batchers: {
-            forProfile: () => ({
-              enhance: () => {
-                const answer = scenario.answers(++attempt);
-                return answer instanceof Error ? Promise.reject(answer) : Promise.resolve(answer);
-              },
-            }),
-          },
-        }),
-      });
-      const captureMs = (await env.currentTimeMs()) - (scenario.captureAgoMs ?? 0);
-      const workflowId = `cm360-enhance-99999-8888-${name}`;
-      const handle = await env.client.workflow.start(cm360EnhancementWorkflow, {
-        taskQueue,
-        workflowId,
+        workflowId: `cm360-enhance-99999-8888-${name}`,
         args: [
           {
             profileId: '4242',
@@ -71,19 +77,243 @@ async function main() {
               floodlightConfigurationId: '99999',
               quantity: '1',
               value: 104.23,
-              userIdentifiers: [{ hashedEmail: '0c7e6a405862e402eb76a70f8a26fc732d07c32931e9fae9ab1582911d2e8a3b' }],
+              userIdentifiers: [{ hashedEmail: EMAIL_HASH }],
             },
             dropped: [{ field: 'phone', reason: 'phone number could not be read as E.164' }],
             timing: DEFAULT_CM360_TIMING,
           },
         ],
       });
+    },
+  });
+}
+
+// ------------------------------------------------------------------------------- Flow A (lifecycle)
+
+const lifecycleDefinition = (overrides: Partial<LifecycleDefinition> = {}): LifecycleDefinition => ({
+  id: 'sql-to-google',
+  name: 'SQL to Google Ads',
+  enabled: true,
+  createdAt: '2025-01-01T00:00:00+01:00',
+  customerId: '1234567890',
+  loginCustomerId: '9876543210',
+  value: { type: 'deal_amount', default: 50, currency: 'EUR' },
+  consent: { property: 'ads_consent', value: 'true' },
+  sharedFields: ['email', 'phone'],
+  contacts: 'all',
+  primary: true,
+  trigger: {
+    type: 'lifecycle_stage',
+    stage: 'salesqualifiedlead',
+    conversionAction: 'customers/1234567890/conversionActions/555',
+  },
+  ...overrides,
+});
+
+const consentingContact: ContactReadResult = {
+  found: true,
+  hashed: { hashedEmail: EMAIL_HASH, hashedPhoneNumber: PHONE_HASH },
+  dropped: [],
+  clickIds: { gclid: 'Cj0KCQiA-replay-gclid' },
+  consentValue: 'true',
+  stageEnteredAt: '2025-03-04T05:06:07.890Z',
+  lifecycleStage: 'salesqualifiedlead',
+};
+const openDeal: HubSpotDeal = { id: 'deal-1', amount: 1000, probability: 0.4, closed: false, closedWon: false };
+
+const clickRowError = (name: string): GoogleAdsRowResult => ({
+  ok: false,
+  errors: [{ category: 'conversion_upload_error', name, message: `${name} (recorded)` }],
+});
+
+function lifecycle(opts: {
+  uploads?: Script<GoogleAdsRowResult>;
+  contact?: ContactReadResult;
+  definition?: LifecycleDefinition;
+}): (name: string) => Scenario {
+  const def = opts.definition ?? lifecycleDefinition();
+  return (name) => ({
+    activities: () => {
+      const hubspot: HubSpotActivities = {
+        readContactForConversion: () => Promise.resolve(opts.contact ?? consentingContact),
+        readMostRecentDeal: () => Promise.resolve(openDeal),
+      };
+      const googleAds = createGoogleAdsActivities({
+        uploaders: {
+          uploadClick: scripted(opts.uploads ?? (() => ({ ok: true }))),
+          uploadEnhancement: () => Promise.reject(new Error('not part of Flow A')),
+        },
+      });
+      return { ...hubspot, ...googleAds };
+    },
+    start: (env, taskQueue) =>
+      env.client.workflow.start(lifecycleConversionWorkflow, {
+        taskQueue,
+        workflowId: lifecycleWorkflowId('62515', '501', name, def.id),
+        args: [
+          {
+            portalId: '62515',
+            eventId: name,
+            contactId: '501',
+            stage: def.trigger.stage,
+            occurredAtMs: Date.parse('2025-03-04T05:06:09.000Z'),
+            definition: def,
+          },
+        ],
+        typedSearchAttributes: [
+          { key: RelayFlow, value: LIFECYCLE_CONVERSION_FLOW },
+          { key: RelayAccount, value: `google-ads:${def.customerId}` },
+          { key: RelayStatus, value: 'READING_CONTACT' },
+        ],
+      }),
+  });
+}
+
+// ------------------------------------------------------------------------------------ Flow B (form)
+
+const formDefinition = (overrides: Partial<FormDefinition> = {}): FormDefinition => ({
+  id: 'demo-request',
+  name: 'Demo request form',
+  enabled: true,
+  createdAt: '2025-01-01T00:00:00+01:00',
+  customerId: '1234567890',
+  value: { type: 'custom', amount: 120, currency: 'EUR' },
+  sharedFields: ['email', 'firstName', 'address'],
+  contacts: 'all',
+  primary: true,
+  trigger: {
+    type: 'form_submission',
+    formId: 'f0a1b2c3-form',
+    conversionAction: 'customers/1234567890/conversionActions/777',
+  },
+  ...overrides,
+});
+
+const adjustmentRowError = (name: string): GoogleAdsRowResult => ({
+  ok: false,
+  errors: [{ category: 'conversion_adjustment_upload_error', name, message: `${name} (recorded)` }],
+});
+
+function form(opts: {
+  uploads?: Script<GoogleAdsRowResult>;
+  definition?: FormDefinition;
+  submittedAgoMs?: number;
+}): (name: string) => Scenario {
+  const def = opts.definition ?? formDefinition();
+  return (name) => ({
+    activities: () =>
+      createGoogleAdsActivities({
+        uploaders: {
+          uploadClick: () => Promise.reject(new Error('not part of Flow B')),
+          uploadEnhancement: scripted(opts.uploads ?? (() => ({ ok: true }))),
+        },
+      }),
+    start: async (env, taskQueue) => {
+      const submittedAtMs = Math.floor(((await env.currentTimeMs()) - (opts.submittedAgoMs ?? 0)) / 1000) * 1000;
+      return env.client.workflow.start(formEnhancementWorkflow, {
+        taskQueue,
+        workflowId: formWorkflowId(def.trigger.formId, name),
+        args: [
+          {
+            formId: def.trigger.formId,
+            submissionId: name,
+            submittedAtMs,
+            conversionDateTime: googleAdsDateTime(submittedAtMs),
+            userAgent: 'Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0',
+            userIdentifiers: [
+              { hashed_email: EMAIL_HASH },
+              { address_info: { hashed_first_name: NAME_HASH, postal_code: '94043', country_code: 'US' } },
+            ],
+            dropped: [{ field: 'phone', reason: 'phone number could not be read as E.164' }],
+            definition: def,
+            safetyMarginMs: 10 * 60_000,
+          },
+        ],
+        typedSearchAttributes: [
+          { key: RelayFlow, value: FORM_ENHANCEMENT_FLOW },
+          { key: RelayAccount, value: `google-ads:${def.customerId}` },
+          { key: RelayStatus, value: 'UPLOADING' },
+        ],
+      });
+    },
+  });
+}
+
+// ----------------------------------------------------------------------------------------- scenarios
+
+const scenarios: Record<string, (name: string) => Scenario> = {
+  'cm360-enhanced-first-attempt': cm360(() => ({ ok: true })),
+  'cm360-not-found-then-enhanced': cm360((n) => (n < 4 ? notFound : { ok: true })),
+  'cm360-transient-errors-then-enhanced': cm360((n) =>
+    n === 1
+      ? new Cm360HttpError({ status: 503, message: 'unavailable', kind: 'server', retryable: true })
+      : n === 2
+        ? { ok: false, errors: [{ code: 'INTERNAL', message: 'internal' }] }
+        : { ok: true },
+  ),
+  'cm360-invalid-argument': cm360(() => ({
+    ok: false,
+    errors: [{ code: 'INVALID_ARGUMENT', message: 'countryCode has the wrong length' }],
+  })),
+  'cm360-not-found-window-expired': cm360(() => notFound),
+  'cm360-deadline-exceeded': cm360(() => notFound, 22 * HOUR),
+
+  'lifecycle-uploaded': lifecycle({}),
+  'lifecycle-ineligible-disabled': lifecycle({ definition: lifecycleDefinition({ enabled: false }) }),
+  'lifecycle-ineligible-no-consent': lifecycle({ contact: { ...consentingContact, consentValue: 'false' } }),
+  'lifecycle-too-recent-then-uploaded': lifecycle({
+    uploads: (n) => (n <= 2 ? clickRowError('TOO_RECENT_EVENT') : { ok: true }),
+  }),
+  'lifecycle-transient-then-already-uploaded': lifecycle({
+    uploads: (n) =>
+      n === 1
+        ? new GoogleAdsRequestError({ kind: 'transient', grpcCode: 14, message: 'gRPC UNAVAILABLE (14)' })
+        : clickRowError('CLICK_CONVERSION_ALREADY_EXISTS'),
+  }),
+  'lifecycle-permanent-failure': lifecycle({ uploads: () => clickRowError('EXPIRED_EVENT') }),
+
+  'form-enhanced': form({}),
+  'form-too-recent-then-already-enhanced': form({
+    uploads: (n) =>
+      n <= 2 ? adjustmentRowError('TOO_RECENT_CONVERSION') : adjustmentRowError('CONVERSION_ALREADY_ENHANCED'),
+  }),
+  'form-manager-not-sent': form({ definition: formDefinition({ managerAccount: true }) }),
+  'form-deadline-exceeded': form({
+    uploads: () => adjustmentRowError('TOO_RECENT_CONVERSION'),
+    submittedAgoMs: 20 * HOUR,
+  }),
+  'form-transient-until-deadline': form({
+    uploads: () => new GoogleAdsRequestError({ kind: 'transient', grpcCode: 14, message: 'gRPC UNAVAILABLE (14)' }),
+    submittedAgoMs: 23 * HOUR,
+  }),
+};
+
+async function main() {
+  const only = process.argv.slice(2);
+  const env = await createTimeSkippingEnv();
+  try {
+    for (const [name, make] of Object.entries(scenarios)) {
+      if (only.length > 0 && !only.includes(name)) continue;
+      const scenario = make(name);
+      const taskQueue = `record-${name}`;
+      const worker = await Worker.create({
+        connection: env.nativeConnection,
+        taskQueue,
+        workflowBundle: await workflowBundle(),
+        dataConverter: testDataConverter(),
+        activities: scenario.activities(),
+      });
+      const handle = await scenario.start(env, taskQueue);
       await worker.runUntil(handle.result().catch(() => undefined));
       const history = await handle.fetchHistory();
       const file = join(__dirname, 'histories', `${name}.json`);
       writeFileSync(
         file,
-        JSON.stringify({ workflowId, history: JSON.parse(historyToJSON(history)) as unknown }, null, 1),
+        JSON.stringify(
+          { workflowId: handle.workflowId, history: JSON.parse(historyToJSON(history)) as unknown },
+          null,
+          1,
+        ),
       );
       console.log(`${name}: ${history.events?.length} events → ${file}`);
     }

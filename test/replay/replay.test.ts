@@ -7,12 +7,32 @@ import { describe, test } from 'node:test';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { DeterminismViolationError } from '@temporalio/workflow';
+import * as workflows from '../../src/workflows';
 import { testDataConverter, workflowBundle } from '../helpers/temporal';
 
 const dir = join(__dirname, 'histories');
 const files = readdirSync(dir)
   .filter((f) => f.endsWith('.json'))
   .sort();
+
+/** The outcomes a workflow change is most likely to break, one recorded run each. */
+const REQUIRED = [
+  'cm360-enhanced-first-attempt',
+  'cm360-not-found-then-enhanced',
+  'cm360-transient-errors-then-enhanced',
+  'cm360-invalid-argument',
+  'cm360-not-found-window-expired',
+  'cm360-deadline-exceeded',
+  'lifecycle-uploaded',
+  'lifecycle-ineligible-disabled',
+  'lifecycle-ineligible-no-consent',
+  'lifecycle-too-recent-then-uploaded',
+  'lifecycle-permanent-failure',
+  'form-enhanced',
+  'form-manager-not-sent',
+  'form-deadline-exceeded',
+  'form-transient-until-deadline',
+];
 
 function histories() {
   return files.map((f) => {
@@ -24,9 +44,15 @@ function histories() {
   });
 }
 
+const workflowType = (h: ReturnType<typeof histories>[number]) =>
+  h.history.events?.[0]?.workflowExecutionStartedEventAttributes?.workflowType?.name ?? '';
+
 describe('replay of recorded histories', () => {
-  test('there are histories for every CM360 outcome', () => {
-    assert.ok(files.length >= 6, `only ${files.length} histories`);
+  test('there are histories for every outcome that matters, of every workflow type', () => {
+    const missing = REQUIRED.filter((name) => !files.includes(`${name}.json`));
+    assert.deepEqual(missing, [], `record them with test/replay/record-histories.ts`);
+    const recorded = new Set(histories().map(workflowType));
+    for (const type of Object.keys(workflows)) assert.ok(recorded.has(type), `no history of ${type}`);
   });
 
   test("today's workflow code replays every recorded history", async () => {
@@ -42,7 +68,7 @@ describe('replay of recorded histories', () => {
     assert.equal(replayed, files.length);
   });
 
-  test('negative control: reordered workflow code raises a determinism violation', async () => {
+  test('negative control: reordered workflow code raises a determinism violation on every history', async () => {
     const bundle = await bundleWorkflowCode({
       workflowsPath: require.resolve('./nondeterministic'),
       logger: new DefaultLogger('WARN'),
@@ -51,10 +77,13 @@ describe('replay of recorded histories', () => {
       { workflowBundle: bundle, dataConverter: testDataConverter() },
       histories(),
     );
-    let violations = 0;
+    const notViolated: string[] = [];
+    let replayed = 0;
     for await (const r of results) {
-      if (r.error instanceof DeterminismViolationError) violations += 1;
+      replayed += 1;
+      if (!(r.error instanceof DeterminismViolationError)) notViolated.push(`${r.workflowId}: ${String(r.error)}`);
     }
-    assert.equal(violations, files.length);
+    assert.equal(replayed, files.length);
+    assert.deepEqual(notViolated, []);
   });
 });

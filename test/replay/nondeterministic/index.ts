@@ -1,11 +1,47 @@
-// Negative control for replay: the enhancement workflow with its first two commands swapped (it
-// enhances before waiting). Replaying a real history against it must raise a determinism violation.
-import { proxyActivities, sleep } from '@temporalio/workflow';
+// Negative control for replay: every relay workflow type with its commands in another order. Replaying
+// a real history against these must raise a determinism violation, or the replay test proves nothing.
+import { proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Cm360Activities } from '../../../src/activities/cm360';
+import type { GoogleAdsActivities } from '../../../src/activities/google-ads';
+import type { HubSpotActivities } from '../../../src/activities/hubspot';
 import type { Cm360EnhancementInput } from '../../../src/workflows/cm360-enhancement';
+import type { FormEnhancementInput } from '../../../src/workflows/form-enhancement';
+import type { LifecycleConversionInput } from '../../../src/workflows/lifecycle-conversion';
+import { RelayStatus } from '../../../src/workflows/search-attributes';
 
+/** Enhances before waiting for CM360 to index the conversion. */
 export async function cm360EnhancementWorkflow(input: Cm360EnhancementInput): Promise<void> {
   const { enhanceCm360Conversion } = proxyActivities<Cm360Activities>({ startToCloseTimeout: '5m' });
   await enhanceCm360Conversion({ profileId: input.profileId, conversion: input.conversion });
   await sleep(input.timing.enhanceDelayMs);
+}
+
+/**
+ * Reads the deal before the contact and ignores whether the definition is switched off. The first
+ * command differs from every real history: an upsert (switched off) or reading the contact.
+ */
+export async function lifecycleConversionWorkflow(input: LifecycleConversionInput): Promise<void> {
+  const hubspot = proxyActivities<HubSpotActivities>({ startToCloseTimeout: '1m' });
+  await hubspot.readMostRecentDeal({ contactId: input.contactId });
+  await hubspot.readContactForConversion({
+    contactId: input.contactId,
+    stage: input.stage,
+    consentProperty: input.definition.consent?.property,
+    sharedFields: input.definition.sharedFields,
+  });
+}
+
+/**
+ * Writes RelayStatus before the first upload (the status the api already set) and uploads to manager
+ * accounts too. Real histories start with the upload, or with the NOT_SENT reason.
+ */
+export async function formEnhancementWorkflow(input: FormEnhancementInput): Promise<void> {
+  const { uploadEnhancement } = proxyActivities<GoogleAdsActivities>({ startToCloseTimeout: '5m' });
+  upsertSearchAttributes([{ key: RelayStatus, value: 'UPLOADING' }]);
+  await uploadEnhancement({
+    customerId: input.definition.customerId,
+    conversionAction: input.definition.trigger.conversionAction,
+    orderId: input.submissionId,
+    userIdentifiers: input.userIdentifiers,
+  });
 }

@@ -1,0 +1,323 @@
+// Flow B on the time-skipping test server: real workflow code and the real Google Ads activity factory
+// over a scripted uploader, so row and request errors are classified as in production.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import { createGoogleAdsActivities } from '../../src/activities/google-ads';
+import { GoogleAdsRequestError } from '../../src/clients/google-ads/errors';
+import type { FormDefinition } from '../../src/domain/conversion-events/definitions';
+import { GOOGLE_ADS_TOO_RECENT_CONVERSION_DELAY_MS } from '../../src/domain/google-ads/classify';
+import { googleAdsDateTime, Ineligible } from '../../src/domain/google-ads/rules';
+import type {
+  EnhancementAdjustmentRow,
+  GoogleAdsRowResult,
+  GoogleAdsUserIdentifier,
+} from '../../src/domain/google-ads/types';
+import {
+  ENHANCEMENT_WINDOW_MS,
+  FORM_ENHANCEMENT_FLOW,
+  formEnhancementStatusQuery,
+  formEnhancementWorkflow,
+  type FormEnhancementInput,
+  type FormEnhancementResult,
+} from '../../src/workflows/form-enhancement';
+import { RelayAccount, RelayFlow, RelayReason, RelayStatus } from '../../src/workflows/search-attributes';
+import { createTimeSkippingEnv, testDataConverter, uniqueId, workflowBundle } from '../helpers/temporal';
+
+const HOUR = 3_600_000;
+const MINUTE = 60_000;
+const MARGIN = 10 * MINUTE;
+const EMAIL_HASH = '0c7e6a405862e402eb76a70f8a26fc732d07c32931e9fae9ab1582911d2e8a3b';
+const PHONE_HASH = 'd3e0e3b1bd1e1bd7b6c2b5d2b4f8a5cf2d2fb48f0d0a0b4e8c0f6ac02f3b6e11';
+const NAME_HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
+const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
+const IDENTIFIERS: GoogleAdsUserIdentifier[] = [
+  { hashed_email: EMAIL_HASH },
+  { hashed_phone_number: PHONE_HASH },
+  { address_info: { hashed_first_name: NAME_HASH, city: 'mountainview', postal_code: '94043', country_code: 'US' } },
+];
+
+let env: TestWorkflowEnvironment;
+before(async () => {
+  env = await createTimeSkippingEnv();
+});
+after(async () => {
+  await env?.teardown();
+});
+
+function definition(overrides: Partial<FormDefinition> = {}): FormDefinition {
+  return {
+    id: 'demo-request',
+    name: 'Demo request form',
+    enabled: true,
+    createdAt: '2025-01-01T00:00:00+01:00',
+    customerId: '1234567890',
+    loginCustomerId: '9876543210',
+    value: { type: 'custom', amount: 120, currency: 'EUR' },
+    sharedFields: ['email', 'phone', 'firstName', 'address'],
+    contacts: 'all',
+    primary: true,
+    trigger: {
+      type: 'form_submission',
+      formId: 'f0a1b2c3-form',
+      conversionAction: 'customers/1234567890/conversionActions/777',
+    },
+    ...overrides,
+  };
+}
+
+/** Answers each upload from a script that sees the attempt number (1-based). */
+type Script = (attempt: number) => GoogleAdsRowResult | Error;
+
+interface RunOptions {
+  definition?: FormDefinition;
+  script?: Script;
+  /** How long before the workflow starts the form was submitted. */
+  submittedAgoMs?: number;
+  input?: Partial<FormEnhancementInput>;
+}
+
+async function run(opts: RunOptions = {}) {
+  const uploads: { row: EnhancementAdjustmentRow; atMs: number }[] = [];
+  const script = opts.script ?? (() => ({ ok: true }));
+  const activities = createGoogleAdsActivities({
+    uploaders: {
+      uploadClick: () => Promise.reject(new Error('Flow B never uploads click conversions')),
+      uploadEnhancement: async (row) => {
+        uploads.push({ row, atMs: await env.currentTimeMs() });
+        const answer = script(uploads.length);
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+    },
+  });
+  const taskQueue = uniqueId('tq');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    activities,
+    workflowBundle: await workflowBundle(),
+    dataConverter: testDataConverter(),
+  });
+  const def = opts.definition ?? definition();
+  // Whole seconds, as a submittedAt with an offset arrives from HubSpot.
+  const submittedAtMs = Math.floor(((await env.currentTimeMs()) - (opts.submittedAgoMs ?? 0)) / 1000) * 1000;
+  const submissionId = uniqueId('submission');
+  const input: FormEnhancementInput = {
+    formId: def.trigger.formId,
+    submissionId,
+    submittedAtMs,
+    conversionDateTime: googleAdsDateTime(submittedAtMs),
+    userAgent: USER_AGENT,
+    gclid: 'Cj0KCQiA-form-gclid',
+    userIdentifiers: IDENTIFIERS,
+    dropped: [{ field: 'lastName', reason: 'empty after normalization' }],
+    definition: def,
+    safetyMarginMs: MARGIN,
+    ...opts.input,
+  };
+  // Started as the webhook route starts it, so the search attributes seen here are the ones operators see.
+  const handle = await env.client.workflow.start(formEnhancementWorkflow, {
+    taskQueue,
+    workflowId: uniqueId('form'),
+    args: [input],
+    typedSearchAttributes: [
+      { key: RelayFlow, value: FORM_ENHANCEMENT_FLOW },
+      { key: RelayAccount, value: `google-ads:${def.customerId}` },
+      { key: RelayStatus, value: 'UPLOADING' },
+    ],
+  });
+  // Queries need a running worker, so the status is read before the worker stops.
+  const { outcome, status } = await worker.runUntil(async () => {
+    const outcome = await handle.result().then(
+      (value): { value: FormEnhancementResult } => ({ value }),
+      (error: unknown): { error: unknown } => ({ error }),
+    );
+    return { outcome, status: await handle.query(formEnhancementStatusQuery) };
+  });
+  const { typedSearchAttributes } = await handle.describe();
+  const history = await handle.fetchHistory();
+  return {
+    // The keys of each search-attribute upsert, in order: each one is a billed command.
+    upserts: (history.events ?? []).flatMap((e) => {
+      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+      return fields ? [Object.keys(fields)] : [];
+    }),
+    outcome,
+    status,
+    uploads,
+    input,
+    deadlineMs: submittedAtMs + ENHANCEMENT_WINDOW_MS - (opts.input?.safetyMarginMs ?? MARGIN),
+    relayStatus: typedSearchAttributes.get(RelayStatus),
+    relayReason: typedSearchAttributes.get(RelayReason),
+  };
+}
+
+function value(outcome: { value: FormEnhancementResult } | { error: unknown }): FormEnhancementResult {
+  if ('error' in outcome) assert.fail(`expected the workflow to complete, it failed: ${String(outcome.error)}`);
+  return outcome.value;
+}
+
+function failure(outcome: { value: FormEnhancementResult } | { error: unknown }): ApplicationFailure {
+  assert.ok('error' in outcome, `expected the workflow to fail, it returned ${JSON.stringify(outcome)}`);
+  assert.ok(outcome.error instanceof WorkflowFailedError, String(outcome.error));
+  assert.ok(outcome.error.cause instanceof ApplicationFailure, String(outcome.error.cause));
+  return outcome.error.cause;
+}
+
+const rowError = (category: string, name: string, retryDelayMs?: number): GoogleAdsRowResult => ({
+  ok: false,
+  errors: [{ category, name, message: `${name} from the scripted uploader`, retryDelayMs }],
+});
+
+describe('formEnhancementWorkflow: uploads', () => {
+  test('uploads one ENHANCEMENT keyed by the submission id, with a restatement of the custom value', async () => {
+    const r = await run();
+    assert.deepEqual(value(r.outcome), { outcome: 'ENHANCED', attempts: 1 });
+    assert.equal(r.uploads.length, 1);
+    assert.deepEqual(r.uploads[0]!.row, {
+      customerId: '1234567890',
+      loginCustomerId: '9876543210',
+      conversionAction: 'customers/1234567890/conversionActions/777',
+      orderId: r.input.submissionId,
+      conversionDateTime: r.input.conversionDateTime,
+      gclid: 'Cj0KCQiA-form-gclid',
+      userAgent: USER_AGENT,
+      restatement: { adjustedValue: 120, currencyCode: 'EUR' },
+      userIdentifiers: IDENTIFIERS,
+    });
+    assert.match(r.input.conversionDateTime, /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\+00:00$/);
+    assert.equal(r.status.state, 'ENHANCED');
+    assert.equal(r.status.deadline, new Date(r.deadlineMs).toISOString());
+    assert.deepEqual(r.status.identifiers, ['hashed_email', 'hashed_phone_number', 'address_info']);
+    assert.deepEqual(r.status.dropped, [{ field: 'lastName', reason: 'empty after normalization' }]);
+    assert.equal(r.relayStatus, 'ENHANCED');
+    assert.equal(r.relayReason, undefined);
+    // UPLOADING was set when the workflow was started; only the change to ENHANCED is written.
+    assert.deepEqual(r.upserts, [['RelayStatus']]);
+  });
+
+  test('a deal-amount value restates nothing; a missing user agent or gclid is left out', async () => {
+    const r = await run({
+      definition: definition({
+        value: { type: 'deal_amount', default: 40, currency: 'EUR' },
+        loginCustomerId: undefined,
+      }),
+      input: { userAgent: undefined, gclid: undefined },
+    });
+    assert.equal(value(r.outcome).outcome, 'ENHANCED');
+    const row = r.uploads[0]!.row;
+    for (const absent of ['restatement', 'userAgent', 'gclid']) {
+      assert.equal(absent in row, false, `${absent} sent`);
+    }
+    assert.equal(row.loginCustomerId, undefined);
+  });
+});
+
+describe('formEnhancementWorkflow: nothing is sent', () => {
+  test('a manager account: NOT_SENT MANAGER_ACCOUNT, no upload', async () => {
+    const r = await run({ definition: definition({ managerAccount: true }) });
+    const result = value(r.outcome);
+    assert.equal(result.outcome, 'NOT_SENT');
+    assert.equal(result.outcome === 'NOT_SENT' && result.reason, Ineligible.ManagerAccount);
+    assert.equal(r.uploads.length, 0);
+    assert.equal(r.status.state, 'NOT_SENT');
+    assert.equal(r.status.notSent?.reason, Ineligible.ManagerAccount);
+    assert.equal(r.status.attempts, 0);
+    assert.equal(r.relayStatus, 'NOT_SENT');
+    assert.equal(r.relayReason, Ineligible.ManagerAccount);
+  });
+
+  test('a switched-off definition: NOT_SENT DEFINITION_DISABLED, no upload', async () => {
+    const r = await run({ definition: definition({ enabled: false }) });
+    const result = value(r.outcome);
+    assert.equal(result.outcome === 'NOT_SENT' && result.reason, Ineligible.DefinitionDisabled);
+    assert.equal(r.uploads.length, 0);
+    assert.equal(r.status.state, 'NOT_SENT');
+    assert.equal(r.relayStatus, 'NOT_SENT');
+    assert.equal(r.relayReason, Ineligible.DefinitionDisabled);
+  });
+});
+
+describe('formEnhancementWorkflow: Google Ads answers', () => {
+  test('TOO_RECENT_CONVERSION is retried an hour apart until the enhancement goes through', async () => {
+    const r = await run({
+      script: (n) => (n <= 3 ? rowError('conversion_adjustment_upload_error', 'TOO_RECENT_CONVERSION') : { ok: true }),
+    });
+    assert.deepEqual(value(r.outcome), { outcome: 'ENHANCED', attempts: 4 });
+    assert.equal(r.uploads.length, 4);
+    for (let i = 1; i < r.uploads.length; i++) {
+      const gap = r.uploads[i]!.atMs - r.uploads[i - 1]!.atMs;
+      assert.ok(gap >= GOOGLE_ADS_TOO_RECENT_CONVERSION_DELAY_MS, `attempt ${i + 1} only ${gap / MINUTE} min later`);
+    }
+    assert.equal(r.status.lastError, 'conversion_adjustment_upload_error.TOO_RECENT_CONVERSION');
+  });
+
+  test('CONVERSION_ALREADY_ENHANCED is a success: ALREADY_ENHANCED', async () => {
+    const r = await run({
+      script: () => rowError('conversion_adjustment_upload_error', 'CONVERSION_ALREADY_ENHANCED'),
+    });
+    assert.deepEqual(value(r.outcome), { outcome: 'ALREADY_ENHANCED', attempts: 1 });
+    assert.equal(r.uploads.length, 1);
+    assert.equal(r.status.state, 'ENHANCED');
+    assert.equal(r.relayStatus, 'ENHANCED');
+  });
+
+  test('a permanent row error fails with the code, without retry', async () => {
+    const r = await run({ script: () => rowError('conversion_adjustment_upload_error', 'CONVERSION_NOT_FOUND') });
+    const f = failure(r.outcome);
+    assert.equal(f.type, 'GoogleAdsPermanentError');
+    assert.match(f.message, /conversion_adjustment_upload_error\.CONVERSION_NOT_FOUND/);
+    assert.equal(r.uploads.length, 1);
+    assert.equal(r.relayReason, 'conversion_adjustment_upload_error.CONVERSION_NOT_FOUND');
+  });
+
+  test('an invalid request fails at once as GoogleAdsInvalidRequest', async () => {
+    const r = await run({
+      script: () => new GoogleAdsRequestError({ kind: 'invalid', grpcCode: 3, message: 'bad adjustment' }),
+    });
+    assert.equal(failure(r.outcome).type, 'GoogleAdsInvalidRequest');
+    assert.equal(r.uploads.length, 1);
+    assert.equal(r.status.state, 'FAILED');
+  });
+});
+
+describe('formEnhancementWorkflow: the 24-hour deadline', () => {
+  test('retry-later answers until the deadline fail as GoogleAdsEnhancementDeadlineExceeded', async () => {
+    const r = await run({
+      submittedAgoMs: 18 * HOUR,
+      script: () => rowError('conversion_adjustment_upload_error', 'TOO_RECENT_CONVERSION'),
+    });
+    const f = failure(r.outcome);
+    assert.equal(f.type, 'GoogleAdsEnhancementDeadlineExceeded');
+    assert.ok(r.uploads.length > 1, `only ${r.uploads.length} attempt(s)`);
+    const last = r.uploads.at(-1)!.atMs;
+    assert.ok(last <= r.deadlineMs, `an attempt ${(last - r.deadlineMs) / MINUTE} min after the deadline`);
+    assert.ok(last >= r.deadlineMs - GOOGLE_ADS_TOO_RECENT_CONVERSION_DELAY_MS, 'gave up well before the deadline');
+    assert.equal(r.status.state, 'FAILED');
+    assert.equal(r.relayStatus, 'FAILED');
+    assert.equal(r.relayReason, 'GoogleAdsEnhancementDeadlineExceeded');
+  });
+
+  test('transient request errors until the deadline fail the same way', async () => {
+    const r = await run({
+      submittedAgoMs: 22 * HOUR,
+      script: () => new GoogleAdsRequestError({ kind: 'transient', grpcCode: 14, message: 'gRPC UNAVAILABLE (14)' }),
+    });
+    const f = failure(r.outcome);
+    assert.equal(f.type, 'GoogleAdsEnhancementDeadlineExceeded');
+    assert.ok(r.uploads.length > 1, `only ${r.uploads.length} attempt(s)`);
+    const last = r.uploads.at(-1)!.atMs;
+    assert.ok(last <= r.deadlineMs, `an attempt ${(last - r.deadlineMs) / MINUTE} min after the deadline`);
+    assert.equal(r.relayReason, 'GoogleAdsEnhancementDeadlineExceeded');
+  });
+
+  test('a submission already past the deadline fails without an upload', async () => {
+    const r = await run({ submittedAgoMs: ENHANCEMENT_WINDOW_MS });
+    assert.equal(failure(r.outcome).type, 'GoogleAdsEnhancementDeadlineExceeded');
+    assert.equal(r.uploads.length, 0);
+  });
+});
