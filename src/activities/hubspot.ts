@@ -2,7 +2,12 @@
 // activity, so the workflow (and its history) only ever holds hashes and the plain address parts Google
 // accepts. Client errors become ApplicationFailures with a type here, and nowhere else.
 import { ApplicationFailure } from '@temporalio/common';
-import { hubSpotDateToIso, type HubSpotCrmClient, type HubSpotDeal } from '../clients/hubspot/client';
+import {
+  hubSpotDateToIso,
+  type HubSpotCrmClient,
+  type HubSpotDeal,
+  type HubSpotPropertyChange,
+} from '../clients/hubspot/client';
 import { HubSpotError } from '../clients/hubspot/errors';
 import { hashIdentity } from '../domain/identifiers/hash';
 import type { DroppedIdentifier, HashedIdentity, PlainIdentity } from '../domain/identifiers/types';
@@ -36,7 +41,14 @@ export interface ContactSnapshot {
   /** Only the shared fields; names and street are hashed inside `address`, city/state/postcode/country plain. */
   hashed: HashedIdentity;
   dropped: DroppedIdentifier[];
-  clickIds: { gclid?: string };
+  clickIds: {
+    gclid?: string;
+    /**
+     * ISO 8601: when HubSpot first recorded this gclid on the contact (its property history). That is the
+     * visit that carried the click, at or just after the click itself: the best click time HubSpot knows.
+     */
+    gclidRecordedAt?: string;
+  };
   consentValue?: string;
   /** ISO 8601: when the contact entered `stage` (hs_v2_date_entered_<stage>). */
   stageEnteredAt?: string;
@@ -102,6 +114,21 @@ const PROPERTIES_FOR: Record<SharedField, string[]> = {
   address: ['address', 'city', 'state', 'zip', 'country'],
 };
 
+const GCLID_PROPERTY = 'hs_google_click_id';
+
+/**
+ * When the current value was first set: the oldest change to it in the unbroken run of changes to that
+ * value at the head of the history (newest first). An older, different value before it does not count.
+ */
+function firstRecorded(history: HubSpotPropertyChange[] | undefined, value: string): string | undefined {
+  let first: string | undefined;
+  for (const change of history ?? []) {
+    if (change.value.trim() !== value) break;
+    first = change.timestamp;
+  }
+  return first;
+}
+
 const isRecordId = (id: unknown): id is string => typeof id === 'string' && id.trim() !== '';
 
 const present = (v: string | null | undefined): string | undefined =>
@@ -125,11 +152,11 @@ export function createHubSpotActivities(deps: HubSpotActivityDeps) {
 
       const shared = new Set(req.sharedFields);
       const stageProperty = `hs_v2_date_entered_${req.stage}`;
-      const properties = new Set(['lifecyclestage', 'hs_google_click_id', stageProperty]);
+      const properties = new Set(['lifecyclestage', GCLID_PROPERTY, stageProperty]);
       if (req.consentProperty) properties.add(req.consentProperty);
       for (const field of shared) for (const p of PROPERTIES_FOR[field]) properties.add(p);
 
-      const contact = await crmCall(() => deps.crm.getContact(req.contactId, [...properties]));
+      const contact = await crmCall(() => deps.crm.getContact(req.contactId, [...properties], [GCLID_PROPERTY]));
       if (!contact) return { found: false };
       const props = contact.properties;
 
@@ -150,7 +177,8 @@ export function createHubSpotActivities(deps: HubSpotActivityDeps) {
       }
       const { identity, dropped } = hashIdentity(plain, { defaultRegion: countryCode ?? deps.defaultRegion });
 
-      const gclid = present(props.hs_google_click_id)?.trim();
+      const gclid = present(props[GCLID_PROPERTY])?.trim();
+      const gclidRecordedAt = gclid ? firstRecorded(contact.history[GCLID_PROPERTY], gclid) : undefined;
       const consentValue = req.consentProperty ? present(props[req.consentProperty]) : undefined;
       const stageEnteredAt = hubSpotDateToIso(props[stageProperty]);
       const lifecycleStage = present(props.lifecyclestage);
@@ -158,7 +186,7 @@ export function createHubSpotActivities(deps: HubSpotActivityDeps) {
         found: true,
         hashed: identity,
         dropped,
-        clickIds: gclid ? { gclid } : {},
+        clickIds: gclid ? { gclid, ...(gclidRecordedAt ? { gclidRecordedAt } : {}) } : {},
         ...(consentValue !== undefined ? { consentValue } : {}),
         ...(stageEnteredAt !== undefined ? { stageEnteredAt } : {}),
         ...(lifecycleStage !== undefined ? { lifecycleStage } : {}),

@@ -55,6 +55,8 @@ export interface LifecycleStatus {
   identifiers?: string[];
   dropped?: DroppedIdentifier[];
   hasClickId?: boolean;
+  /** When HubSpot first recorded the click id, if its history says: the click time the 90-day rule uses. */
+  clickRecordedAt?: string;
   attempts: number;
   ineligible?: { reason: IneligibleReason; detail: string };
   lastError?: string;
@@ -163,6 +165,8 @@ export async function lifecycleConversionWorkflow(input: LifecycleConversionInpu
   status.identifiers = identifiers.map((i) => Object.keys(i)[0] ?? '');
   status.dropped = contact.dropped;
   status.hasClickId = gclid !== undefined;
+  const clickRecordedAt = gclid ? contact.clickIds.gclidRecordedAt : undefined;
+  if (clickRecordedAt) status.clickRecordedAt = clickRecordedAt;
 
   const eligibility = lifecycleEligibility({
     enabled: def.enabled,
@@ -173,6 +177,8 @@ export async function lifecycleConversionWorkflow(input: LifecycleConversionInpu
     contacts: def.contacts,
     hasClickId: gclid !== undefined,
     identifierCount: identifiers.length,
+    // Known only when HubSpot's property history dates the click id; otherwise Google's EXPIRED_EVENT decides.
+    ...(clickRecordedAt ? { clickAtMs: Date.parse(clickRecordedAt) } : {}),
   });
   if (!eligibility.eligible) return ineligible(eligibility.reason, eligibility.detail);
 

@@ -95,15 +95,19 @@ describe('HubSpot activities', () => {
     activities = createHubSpotActivities({ crm, defaultRegion: 'US' });
     // Failures are the point of several tests; the worker's WARN line for each is noise here.
     env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-    emulator.upsertContact('1001', {
-      ...JANE,
-      mobilephone: '+1 650 555 0100',
-      lifecyclestage: 'customer',
-      hs_google_click_id: ' Cj0KCQ-test-gclid ',
-      ads_consent: 'granted',
-      hs_v2_date_entered_customer: '2026-03-04T05:06:07.890Z',
-      hs_v2_date_entered_lead: String(Date.parse('2026-01-02T03:04:05.000Z')),
-    });
+    emulator.upsertContact(
+      '1001',
+      {
+        ...JANE,
+        mobilephone: '+1 650 555 0100',
+        lifecyclestage: 'customer',
+        hs_google_click_id: ' Cj0KCQ-test-gclid ',
+        ads_consent: 'granted',
+        hs_v2_date_entered_customer: '2026-03-04T05:06:07.890Z',
+        hs_v2_date_entered_lead: String(Date.parse('2026-01-02T03:04:05.000Z')),
+      },
+      Date.parse('2025-12-24T00:00:00.000Z'),
+    );
   });
   after(async () => {
     await emulator.close();
@@ -136,7 +140,7 @@ describe('HubSpot activities', () => {
     assert.equal(result.hashed.address?.postalCode, '94043');
     assert.equal(result.hashed.address?.countryCode, 'US');
     assert.deepEqual(result.dropped, []);
-    assert.deepEqual(result.clickIds, { gclid: 'Cj0KCQ-test-gclid' });
+    assert.deepEqual(result.clickIds, { gclid: 'Cj0KCQ-test-gclid', gclidRecordedAt: '2025-12-24T00:00:00.000Z' });
     assert.equal(result.consentValue, 'granted');
     assert.equal(result.lifecycleStage, 'customer');
     assert.equal(result.stageEnteredAt, '2026-03-04T05:06:07.890Z');
@@ -165,7 +169,7 @@ describe('HubSpot activities', () => {
 
     const none = found(await read({ contactId: '1001', stage: 'customer', sharedFields: [] }));
     assert.deepEqual(none.hashed, {});
-    assert.deepEqual(none.clickIds, { gclid: 'Cj0KCQ-test-gclid' });
+    assert.deepEqual(none.clickIds, { gclid: 'Cj0KCQ-test-gclid', gclidRecordedAt: '2025-12-24T00:00:00.000Z' });
   });
 
   test('phone falls back to mobilephone, read in the contact’s country written as a name', async () => {
@@ -198,6 +202,27 @@ describe('HubSpot activities', () => {
     const opportunity = found(await read({ contactId: '1001', stage: 'opportunity', sharedFields: [] }));
     assert.equal(opportunity.stageEnteredAt, undefined);
     assert.ok(!('stageEnteredAt' in opportunity));
+  });
+
+  test('the click id is dated by the first time HubSpot recorded its current value', async () => {
+    const day = 86_400_000;
+    const t0 = Date.parse('2026-02-01T12:00:00.000Z');
+    emulator.upsertContact('1010', { email: 'a@example.com', hs_google_click_id: 'gclid-first' }, t0);
+    emulator.upsertContact('1010', { hs_google_click_id: 'gclid-second' }, t0 + 10 * day);
+    const snapshot = found(await read({ contactId: '1010', stage: 'customer', sharedFields: ['email'] }));
+    assert.deepEqual(snapshot.clickIds, { gclid: 'gclid-second', gclidRecordedAt: '2026-02-11T12:00:00.000Z' });
+    const get = emulator.requests.filter((r) => r.path === '/crm/v3/objects/contacts/1010').at(-1);
+    assert.equal(get?.query.propertiesWithHistory, 'hs_google_click_id');
+
+    // Cleared, then the same click id again: only the run since it came back counts.
+    emulator.upsertContact('1010', { hs_google_click_id: null }, t0 + 20 * day);
+    emulator.upsertContact('1010', { hs_google_click_id: 'gclid-second' }, t0 + 30 * day);
+    const again = found(await read({ contactId: '1010', stage: 'customer', sharedFields: ['email'] }));
+    assert.equal(again.clickIds.gclidRecordedAt, '2026-03-03T12:00:00.000Z');
+
+    emulator.upsertContact('1011', { email: 'b@example.com' }, t0);
+    const none = found(await read({ contactId: '1011', stage: 'customer', sharedFields: ['email'] }));
+    assert.deepEqual(none.clickIds, {});
   });
 
   test('a missing contact is { found: false }', async () => {

@@ -62,6 +62,26 @@ describe('HubSpotCrmClient against the emulator', () => {
     assert.match(String(req?.headers['user-agent']), /hubspot-api-client-nodejs/);
   });
 
+  test('getContact returns the history asked for, newest first, with ISO timestamps', async () => {
+    const t0 = Date.parse('2026-05-01T10:00:00.000Z');
+    emulator.upsertContact('102', { email: 'a@example.com', hs_google_click_id: 'gclid-old' }, t0);
+    emulator.upsertContact('102', { hs_google_click_id: 'gclid-new' }, t0 + 86_400_000);
+    const contact = await client.getContact('102', ['hs_google_click_id'], ['hs_google_click_id']);
+    assert.ok(contact);
+    assert.equal(contact.properties.hs_google_click_id, 'gclid-new');
+    assert.deepEqual(contact.history, {
+      hs_google_click_id: [
+        { value: 'gclid-new', timestamp: '2026-05-02T10:00:00.000Z' },
+        { value: 'gclid-old', timestamp: '2026-05-01T10:00:00.000Z' },
+      ],
+    });
+    assert.deepEqual(crmRequests().at(-1)?.query.propertiesWithHistory, 'hs_google_click_id');
+
+    const withoutHistory = await client.getContact('102', ['email']);
+    assert.deepEqual(withoutHistory?.history, {});
+    assert.equal(crmRequests().at(-1)?.query.propertiesWithHistory, undefined);
+  });
+
   test('a contact that does not exist is undefined, not an error', async () => {
     assert.equal(await client.getContact('404404', ['email']), undefined);
   });

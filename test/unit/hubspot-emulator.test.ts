@@ -128,6 +128,51 @@ describe('HubSpot emulator', () => {
     assert.equal(bad.status, 400);
   });
 
+  test('property history: a change per new value, newest first, dated by the seed `at`; batch reads too', async () => {
+    await call('POST', '/_sandbox/contacts', {
+      id: '520',
+      properties: { email: 'h@example.com', hs_google_click_id: 'gclid-a' },
+      at: '2026-04-01T08:00:00Z',
+    });
+    await call('POST', '/_sandbox/contacts', { id: '520', properties: { hs_google_click_id: 'gclid-a' }, at: 1 });
+    await call('POST', '/_sandbox/contacts', {
+      id: '520',
+      properties: { hs_google_click_id: 'gclid-b' },
+      at: Date.parse('2026-04-03T08:00:00Z'),
+    });
+    type WithHistory = ObjectJson & {
+      propertiesWithHistory?: Record<string, { value: string; timestamp: string; sourceType: string }[]>;
+    };
+    const res = await call<WithHistory>(
+      'GET',
+      '/crm/v3/objects/contacts/520?properties=email&propertiesWithHistory=hs_google_click_id,phone,nope',
+    );
+    assert.equal(res.status, 200);
+    assert.deepEqual(
+      res.json.propertiesWithHistory?.hs_google_click_id?.map(({ value, timestamp }) => [value, timestamp]),
+      [
+        ['gclid-b', '2026-04-03T08:00:00.000Z'],
+        ['gclid-a', '2026-04-01T08:00:00.000Z'],
+      ],
+      'rewriting the same value adds no entry',
+    );
+    assert.equal(res.json.propertiesWithHistory?.hs_google_click_id?.[0]?.sourceType, 'API');
+    assert.deepEqual(Object.keys(res.json.propertiesWithHistory ?? {}), ['hs_google_click_id']);
+
+    const plain = await call<WithHistory>('GET', '/crm/v3/objects/contacts/520?properties=email');
+    assert.ok(!('propertiesWithHistory' in plain.json));
+
+    const batch = await call<{ results: WithHistory[] }>('POST', '/crm/v3/objects/contacts/batch/read', {
+      inputs: [{ id: '520' }],
+      properties: [],
+      propertiesWithHistory: ['email'],
+    });
+    assert.equal(batch.json.results[0]?.propertiesWithHistory?.email?.[0]?.value, 'h@example.com');
+
+    const bad = await call('POST', '/_sandbox/contacts', { id: '521', properties: {}, at: 'yesterday' });
+    assert.equal(bad.status, 400);
+  });
+
   test('an unknown id is a 404 in HubSpot error JSON', async () => {
     const res = await call('GET', '/crm/v3/objects/contacts/987654321');
     assert.equal(res.status, 404);

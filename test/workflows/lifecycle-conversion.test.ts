@@ -38,6 +38,7 @@ const NAME_HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00
 const GCLID = 'Cj0KCQiA-test-gclid';
 /** 2025-03-04 05:06:07 UTC, with a fraction Google's date-time format has no room for. */
 const STAGE_ENTERED_AT = '2025-03-04T05:06:07.890Z';
+const DAY = 86_400_000;
 const STAGE_ENTERED_MS = Date.parse(STAGE_ENTERED_AT);
 const ORDER_ID = `hs-sql-to-google-501-${STAGE_ENTERED_MS}`;
 
@@ -248,6 +249,14 @@ describe('lifecycleConversionWorkflow: eligible contacts', () => {
     assert.deepEqual(r.upserts, [['RelayStatus'], ['RelayStatus']]);
   });
 
+  test('a click id HubSpot recorded 89 days before the stage change is still uploaded, and shown', async () => {
+    const recorded = new Date(Date.parse(STAGE_ENTERED_AT) - 89 * DAY).toISOString();
+    const r = await run({ contact: contact({ clickIds: { gclid: GCLID, gclidRecordedAt: recorded } }) });
+    assert.equal(value(r.outcome).outcome, 'UPLOADED');
+    assert.equal(r.uploads[0]!.row.gclid, GCLID);
+    assert.equal(r.status.clickRecordedAt, recorded);
+  });
+
   test('the same stage change gets the same order id in every run', async () => {
     const [a, b] = [await run(), await run()];
     assert.equal(a.uploads[0]!.row.orderId, b.uploads[0]!.row.orderId);
@@ -323,6 +332,16 @@ describe('lifecycleConversionWorkflow: ineligible contacts complete without an u
       reason: Ineligible.NoIdentifier,
       opts: {
         contact: contact({ clickIds: {}, hashed: { address: { hashedFirstName: NAME_HASH, countryCode: 'US' } } }),
+      },
+      readsContact: true,
+    },
+    {
+      name: 'HubSpot recorded the click id more than 90 days before the stage change',
+      reason: Ineligible.ClickTooOld,
+      opts: {
+        contact: contact({
+          clickIds: { gclid: GCLID, gclidRecordedAt: new Date(Date.parse(STAGE_ENTERED_AT) - 91 * DAY).toISOString() },
+        }),
       },
       readsContact: true,
     },

@@ -15,9 +15,17 @@ export interface HubSpotDeal {
   createdAt?: string;
 }
 
+/** One past value of a property: what it was set to, and when (ISO 8601). */
+export interface HubSpotPropertyChange {
+  value: string;
+  timestamp: string;
+}
+
 export interface HubSpotContact {
   id: string;
   properties: Record<string, string | null>;
+  /** For the properties asked for with history: their changes, newest first, as HubSpot lists them. */
+  history: Record<string, HubSpotPropertyChange[]>;
 }
 
 export interface HubSpotCrmClientOptions {
@@ -71,11 +79,29 @@ export class HubSpotCrmClient {
     this.associations = client.crm.associations.v4.basicApi;
   }
 
-  /** One contact with the given properties (a property without a value is null), or undefined if it does not exist. */
-  async getContact(contactId: string, properties: string[]): Promise<HubSpotContact | undefined> {
+  /**
+   * One contact with the given properties (a property without a value is null) and the history of those in
+   * `withHistory`, or undefined if it does not exist.
+   */
+  async getContact(
+    contactId: string,
+    properties: string[],
+    withHistory: string[] = [],
+  ): Promise<HubSpotContact | undefined> {
     try {
-      const contact = await this.contacts.getById(contactId, properties);
-      return { id: String(contact.id), properties: { ...contact.properties } };
+      const contact = await this.contacts.getById(
+        contactId,
+        properties,
+        withHistory.length > 0 ? withHistory : undefined,
+      );
+      const history: Record<string, HubSpotPropertyChange[]> = {};
+      for (const [name, changes] of Object.entries(contact.propertiesWithHistory ?? {})) {
+        history[name] = changes.flatMap((c) => {
+          const at = c.timestamp instanceof Date ? c.timestamp.getTime() : NaN;
+          return Number.isFinite(at) ? [{ value: c.value, timestamp: new Date(at).toISOString() }] : [];
+        });
+      }
+      return { id: String(contact.id), properties: { ...contact.properties }, history };
     } catch (err) {
       const e = hubSpotErrorFrom(err, 'getContact');
       if (e.kind === 'not-found') return undefined;

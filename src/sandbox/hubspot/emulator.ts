@@ -48,8 +48,11 @@ export interface HubSpotEmulator {
   basePath: string;
   /** Every request to a /crm endpoint, oldest first. Cleared in place by DELETE /_sandbox/requests. */
   requests: HubSpotRecordedRequest[];
-  /** Creates the contact or merges the properties into it (null removes a value). */
-  upsertContact(id: string, properties: HubSpotSeedProperties): void;
+  /**
+   * Creates the contact or merges the properties into it (null removes a value). `at` (epoch ms, default now)
+   * is when the values were written, as their property history shows it.
+   */
+  upsertContact(id: string, properties: HubSpotSeedProperties, at?: number): void;
   /** As upsertContact; `contactIds`, when given, replaces the deal's associated contacts. */
   upsertDeal(id: string, properties: HubSpotSeedProperties, contactIds?: string[]): void;
   upsertCompany(id: string, properties: HubSpotSeedProperties): void;
@@ -57,9 +60,19 @@ export interface HubSpotEmulator {
   close(): Promise<void>;
 }
 
+/** One entry of a property's history, HubSpot's `ValueWithTimestamp`. */
+interface HistoryEntry {
+  value: string;
+  timestamp: string;
+  sourceType: string;
+  sourceId: string;
+}
+
 interface StoredObject {
   id: string;
   properties: Record<string, string>;
+  /** Per property, newest first, as HubSpot lists it. */
+  history: Record<string, HistoryEntry[]>;
   createdAt: string;
   updatedAt: string;
 }
@@ -177,7 +190,12 @@ const idSchema = z
   .transform(String)
   .pipe(z.string().regex(/^\d{1,18}$/, 'HubSpot record ids are numeric'));
 const seedPropertiesSchema = z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean(), z.null()]));
-const seedObjectSchema = z.object({ id: idSchema.optional(), properties: seedPropertiesSchema.default({}) });
+const seedObjectSchema = z.object({
+  id: idSchema.optional(),
+  properties: seedPropertiesSchema.default({}),
+  /** When the values were written (ISO 8601 or epoch ms), for their property history; default now. */
+  at: z.union([z.iso.datetime({ offset: true }).transform((v) => Date.parse(v)), z.number().int()]).optional(),
+});
 const seedDealSchema = seedObjectSchema.extend({ contactIds: z.array(idSchema).optional() });
 const timesSchema = z.number().int().positive().optional();
 export const hubSpotFaultSchema = z.discriminatedUnion('type', [
@@ -249,13 +267,25 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     if (remaining <= 0) setFault(undefined);
   };
 
-  function upsert(type: HubSpotObjectType, rawId: string, properties: HubSpotSeedProperties): StoredObject {
+  function upsert(
+    type: HubSpotObjectType,
+    rawId: string,
+    properties: HubSpotSeedProperties,
+    atMs: number = now(),
+  ): StoredObject {
     const id = idSchema.parse(rawId);
-    const at = iso();
-    const obj = store[type].get(id) ?? { id, properties: {}, createdAt: at, updatedAt: at };
+    const at = new Date(atMs).toISOString();
+    const obj = store[type].get(id) ?? { id, properties: {}, history: {}, createdAt: at, updatedAt: at };
     for (const [name, value] of Object.entries(properties)) {
-      if (value === null || value === undefined) delete obj.properties[name];
-      else obj.properties[name] = String(value);
+      const text = value === null || value === undefined ? '' : String(value);
+      if (text === '') delete obj.properties[name];
+      else obj.properties[name] = text;
+      // The history gets an entry when a write changes the value; clearing it is an entry with an empty value.
+      const history = obj.history[name] ?? [];
+      if ((history[0]?.value ?? '') !== text) {
+        history.unshift({ value: text, timestamp: at, sourceType: 'API', sourceId: 'martech-relay-sandbox' });
+        obj.history[name] = history;
+      }
     }
     // A seeded createdate is the record's creation time, as it is for records imported into HubSpot.
     const createdate = obj.properties.createdate;
@@ -271,10 +301,11 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     return obj;
   }
 
-  const upsertContact = (id: string, properties: HubSpotSeedProperties) => void upsert('contacts', id, properties);
+  const upsertContact = (id: string, properties: HubSpotSeedProperties, at?: number) =>
+    void upsert('contacts', id, properties, at);
   const upsertCompany = (id: string, properties: HubSpotSeedProperties) => void upsert('companies', id, properties);
-  const upsertDeal = (id: string, properties: HubSpotSeedProperties, contactIds?: string[]) => {
-    const deal = upsert('deals', id, properties);
+  const upsertDeal = (id: string, properties: HubSpotSeedProperties, contactIds?: string[], at?: number) => {
+    const deal = upsert('deals', id, properties, at);
     if (contactIds !== undefined) dealContacts.set(deal.id, new Set(contactIds.map((c) => idSchema.parse(c))));
   };
 
@@ -285,12 +316,16 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     return names;
   }
 
-  /** A record as HubSpot returns it: asked-for properties (null when unset) plus the ones it always adds. */
+  /**
+   * A record as HubSpot returns it: asked-for properties (null when unset) plus the ones it always adds, and
+   * the history of the properties asked for with history (only those that ever had a value).
+   */
   function publicObject(
     type: HubSpotObjectType,
     obj: StoredObject,
     requested: string[],
     known: Set<string> = knownProperties(type),
+    withHistory: string[] = [],
   ) {
     const names = requested.length > 0 ? [...requested, 'createdate', 'hs_object_id', LAST_MODIFIED[type]] : [];
     const properties: Record<string, string | null> = {};
@@ -298,7 +333,14 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
       // HubSpot leaves out names that are not properties of the object type at all.
       if (known.has(name)) properties[name] = obj.properties[name] ?? null;
     }
-    return { id: obj.id, properties, createdAt: obj.createdAt, updatedAt: obj.updatedAt, archived: false };
+    const record = { id: obj.id, properties, createdAt: obj.createdAt, updatedAt: obj.updatedAt, archived: false };
+    if (withHistory.length === 0) return record;
+    const propertiesWithHistory: Record<string, HistoryEntry[]> = {};
+    for (const name of withHistory) {
+      const history = obj.history[name];
+      if (history && known.has(name)) propertiesWithHistory[name] = history.map((h) => ({ ...h }));
+    }
+    return { ...record, propertiesWithHistory };
   }
 
   function propertyDefinitions(type: HubSpotObjectType) {
@@ -482,7 +524,13 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
       if (!type) return reply;
       const obj = find(type, req.params.objectId, queryOne(req.query.idProperty));
       if (!obj) return notFound(reply, req.params.objectId);
-      return publicObject(type, obj, queryList(req.query.properties));
+      return publicObject(
+        type,
+        obj,
+        queryList(req.query.properties),
+        undefined,
+        queryList(req.query.propertiesWithHistory),
+      );
     },
   );
 
@@ -495,7 +543,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
         .code(400)
         .send(hubSpotError(`Invalid input JSON: ${z.prettifyError(parsed.error)}`, 'VALIDATION_ERROR'));
     }
-    const { inputs, properties = [], idProperty } = parsed.data;
+    const { inputs, properties = [], propertiesWithHistory = [], idProperty } = parsed.data;
     if (inputs.length > BATCH_READ_MAX) {
       return reply
         .code(400)
@@ -509,7 +557,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     const known = knownProperties(type);
     for (const { id } of inputs) {
       const obj = find(type, id, idProperty);
-      if (obj) results.push(publicObject(type, obj, properties, known));
+      if (obj) results.push(publicObject(type, obj, properties, known, propertiesWithHistory));
       else missing.push(id);
     }
     const body = { status: 'COMPLETE', results, startedAt, completedAt: iso() };
@@ -601,8 +649,9 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
       if (!parsed.success) return reply.code(400).send({ error: z.prettifyError(parsed.error) });
       const ids = parsed.data.map((item) => {
         const id = item.id ?? String(nextId);
-        if (type === 'deals') upsertDeal(id, item.properties, (item as z.infer<typeof seedDealSchema>).contactIds);
-        else upsert(type, id, item.properties);
+        if (type === 'deals') {
+          upsertDeal(id, item.properties, (item as z.infer<typeof seedDealSchema>).contactIds, item.at);
+        } else upsert(type, id, item.properties, item.at);
         return id;
       });
       return reply.code(200).send({ ids });
@@ -663,25 +712,30 @@ function seedDemo(s: Seeder, nowMs: number): void {
   const at = (daysAgo: number) => new Date(nowMs - daysAgo * DAY).toISOString();
   s.upsertCompany('2001', { name: 'Example Corp', domain: 'example.com', country: 'United States' });
   s.upsertCompany('2002', { name: 'Example GmbH', domain: 'example.de', country: 'Germany' });
-  s.upsertContact(DEMO_CONTACT_IDS.jane, {
-    email: 'jane.doe@example.com',
-    phone: '+1 650-253-0000',
-    firstname: 'Jane',
-    lastname: 'Doe',
-    address: '1600 Amphitheatre Pkwy',
-    city: 'Mountain View',
-    state: 'CA',
-    zip: '94043',
-    country: 'US',
-    company: 'Example Corp',
-    lifecyclestage: 'salesqualifiedlead',
-    hs_google_click_id: 'Cj0KCQiA-demo-gclid-1001',
-    [DEMO_CONSENT_PROPERTY]: 'granted',
-    createdate: at(20),
-    hs_v2_date_entered_lead: at(20),
-    // Epoch milliseconds, as HubSpot stores some of these when they were written through the API.
-    hs_v2_date_entered_salesqualifiedlead: String(nowMs - DAY),
-  });
+  s.upsertContact(
+    DEMO_CONTACT_IDS.jane,
+    {
+      email: 'jane.doe@example.com',
+      phone: '+1 650-253-0000',
+      firstname: 'Jane',
+      lastname: 'Doe',
+      address: '1600 Amphitheatre Pkwy',
+      city: 'Mountain View',
+      state: 'CA',
+      zip: '94043',
+      country: 'US',
+      company: 'Example Corp',
+      lifecyclestage: 'salesqualifiedlead',
+      hs_google_click_id: 'Cj0KCQiA-demo-gclid-1001',
+      [DEMO_CONSENT_PROPERTY]: 'granted',
+      createdate: at(20),
+      hs_v2_date_entered_lead: at(20),
+      // Epoch milliseconds, as HubSpot stores some of these when they were written through the API.
+      hs_v2_date_entered_salesqualifiedlead: String(nowMs - DAY),
+      // Written when the contact was created, so the property history dates the click id 20 days back.
+    },
+    nowMs - 20 * DAY,
+  );
   s.upsertContact(DEMO_CONTACT_IDS.ravi, {
     email: 'ravi.kumar@example.de',
     mobilephone: '030 1234567',
