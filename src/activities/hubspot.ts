@@ -10,6 +10,7 @@ import {
 } from '../clients/hubspot/client';
 import { HubSpotError } from '../clients/hubspot/errors';
 import { hashIdentity } from '../domain/identifiers/hash';
+import type { ClickIdProperties } from '../domain/conversion-events/definitions';
 import type { DroppedIdentifier, HashedIdentity, PlainIdentity } from '../domain/identifiers/types';
 
 export const HubSpotFailure = {
@@ -34,6 +35,8 @@ export interface ReadContactRequest {
   consentProperty?: string;
   /** The contact fields the conversion event may send to Google, hashed. */
   sharedFields: SharedField[];
+  /** Contact properties holding gbraid / wbraid, where the portal stores them. */
+  clickIdProperties?: ClickIdProperties;
 }
 
 export interface ContactSnapshot {
@@ -48,6 +51,8 @@ export interface ContactSnapshot {
      * visit that carried the click, at or just after the click itself: the best click time HubSpot knows.
      */
     gclidRecordedAt?: string;
+    gbraid?: string;
+    wbraid?: string;
   };
   consentValue?: string;
   /** ISO 8601: when the contact entered `stage` (hs_v2_date_entered_<stage>). */
@@ -147,6 +152,12 @@ export function createHubSpotActivities(deps: HubSpotActivityDeps) {
       if (req.consentProperty !== undefined && !PROPERTY_NAME.test(req.consentProperty)) {
         throw invalid('the consent property is not a HubSpot internal property name');
       }
+      const braidProperties = Object.entries(req.clickIdProperties ?? {}).filter(
+        (e): e is ['gbraid' | 'wbraid', string] => (e[0] === 'gbraid' || e[0] === 'wbraid') && e[1] !== undefined,
+      );
+      for (const [kind, name] of braidProperties) {
+        if (!PROPERTY_NAME.test(name)) throw invalid(`the ${kind} property is not a HubSpot internal property name`);
+      }
       const unknown = req.sharedFields.filter((f) => !(SHARED_FIELDS as readonly string[]).includes(f));
       if (unknown.length > 0) throw invalid(`unknown shared fields: ${unknown.join(', ')}`);
 
@@ -154,6 +165,7 @@ export function createHubSpotActivities(deps: HubSpotActivityDeps) {
       const stageProperty = `hs_v2_date_entered_${req.stage}`;
       const properties = new Set(['lifecyclestage', GCLID_PROPERTY, stageProperty]);
       if (req.consentProperty) properties.add(req.consentProperty);
+      for (const [, name] of braidProperties) properties.add(name);
       for (const field of shared) for (const p of PROPERTIES_FOR[field]) properties.add(p);
 
       const contact = await crmCall(() => deps.crm.getContact(req.contactId, [...properties], [GCLID_PROPERTY]));
@@ -179,6 +191,13 @@ export function createHubSpotActivities(deps: HubSpotActivityDeps) {
 
       const gclid = present(props[GCLID_PROPERTY])?.trim();
       const gclidRecordedAt = gclid ? firstRecorded(contact.history[GCLID_PROPERTY], gclid) : undefined;
+      const clickIds: ContactSnapshot['clickIds'] = gclid
+        ? { gclid, ...(gclidRecordedAt ? { gclidRecordedAt } : {}) }
+        : {};
+      for (const [kind, name] of braidProperties) {
+        const braid = present(props[name])?.trim();
+        if (braid) clickIds[kind] = braid;
+      }
       const consentValue = req.consentProperty ? present(props[req.consentProperty]) : undefined;
       const stageEnteredAt = hubSpotDateToIso(props[stageProperty]);
       const lifecycleStage = present(props.lifecyclestage);
@@ -186,7 +205,7 @@ export function createHubSpotActivities(deps: HubSpotActivityDeps) {
         found: true,
         hashed: identity,
         dropped,
-        clickIds: gclid ? { gclid, ...(gclidRecordedAt ? { gclidRecordedAt } : {}) } : {},
+        clickIds,
         ...(consentValue !== undefined ? { consentValue } : {}),
         ...(stageEnteredAt !== undefined ? { stageEnteredAt } : {}),
         ...(lifecycleStage !== undefined ? { lifecycleStage } : {}),

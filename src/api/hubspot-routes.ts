@@ -170,6 +170,7 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
           continue;
         }
         const definitions = lifecycleDefinitionsForStage(opts.conversionEvents, event.propertyValue);
+        const { clickIdProperties } = opts.conversionEvents.hubspot;
         if (definitions.length === 0) {
           ignored.push({
             eventId: event.eventId,
@@ -186,6 +187,7 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
             stage: event.propertyValue,
             occurredAtMs: event.occurredAt,
             definition,
+            ...(clickIdProperties ? { clickIdProperties } : {}),
           };
           starts.push(async () => {
             const status = await startOnce(() =>

@@ -13,13 +13,15 @@ import {
 } from '@temporalio/workflow';
 import type { GoogleAdsActivities } from '../activities/google-ads';
 import type { HubSpotActivities } from '../activities/hubspot';
-import type { LifecycleDefinition } from '../domain/conversion-events/definitions';
+import type { ClickIdProperties, LifecycleDefinition } from '../domain/conversion-events/definitions';
 import {
   conversionValue,
   googleAdsDateTime,
   Ineligible,
   lifecycleEligibility,
   lifecycleOrderId,
+  pickClickId,
+  type ClickIdType,
   type ConversionValue,
   type IneligibleReason,
 } from '../domain/google-ads/rules';
@@ -40,6 +42,8 @@ export interface LifecycleConversionInput {
   occurredAtMs: number;
   /** The definition as it was when the event arrived. */
   definition: LifecycleDefinition;
+  /** The portal's contact properties for gbraid / wbraid, from the config's hubspot section. */
+  clickIdProperties?: ClickIdProperties;
 }
 
 export type LifecycleState =
@@ -55,6 +59,8 @@ export interface LifecycleStatus {
   identifiers?: string[];
   dropped?: DroppedIdentifier[];
   hasClickId?: boolean;
+  /** Which click id the conversion carries. */
+  clickIdType?: ClickIdType;
   /** When HubSpot first recorded the click id, if its history says: the click time the 90-day rule uses. */
   clickRecordedAt?: string;
   attempts: number;
@@ -151,6 +157,7 @@ export async function lifecycleConversionWorkflow(input: LifecycleConversionInpu
       stage: input.stage,
       consentProperty: def.consent?.property,
       sharedFields: def.sharedFields,
+      ...(input.clickIdProperties ? { clickIdProperties: input.clickIdProperties } : {}),
     }),
   );
   if (!contact.found) return ineligible(Ineligible.ContactNotFound, `contact ${input.contactId} does not exist`);
@@ -159,13 +166,14 @@ export async function lifecycleConversionWorkflow(input: LifecycleConversionInpu
   const identifiers: GoogleAdsUserIdentifier[] = [];
   if (contact.hashed.hashedEmail) identifiers.push({ hashed_email: contact.hashed.hashedEmail });
   if (contact.hashed.hashedPhoneNumber) identifiers.push({ hashed_phone_number: contact.hashed.hashedPhoneNumber });
-  const gclid = contact.clickIds.gclid;
+  const clickId = pickClickId(contact.clickIds);
   const stageChangedAtMs = contact.stageEnteredAt ? Date.parse(contact.stageEnteredAt) : input.occurredAtMs;
   status.stageChangedAt = new Date(stageChangedAtMs).toISOString();
   status.identifiers = identifiers.map((i) => Object.keys(i)[0] ?? '');
   status.dropped = contact.dropped;
-  status.hasClickId = gclid !== undefined;
-  const clickRecordedAt = gclid ? contact.clickIds.gclidRecordedAt : undefined;
+  status.hasClickId = clickId !== undefined;
+  if (clickId) status.clickIdType = Object.keys(clickId)[0] as ClickIdType;
+  const clickRecordedAt = clickId && 'gclid' in clickId ? contact.clickIds.gclidRecordedAt : undefined;
   if (clickRecordedAt) status.clickRecordedAt = clickRecordedAt;
 
   const eligibility = lifecycleEligibility({
@@ -175,7 +183,7 @@ export async function lifecycleConversionWorkflow(input: LifecycleConversionInpu
     consent: def.consent,
     consentValue: contact.consentValue,
     contacts: def.contacts,
-    hasClickId: gclid !== undefined,
+    hasClickId: clickId !== undefined,
     identifierCount: identifiers.length,
     // Known only when HubSpot's property history dates the click id; otherwise Google's EXPIRED_EVENT decides.
     ...(clickRecordedAt ? { clickAtMs: Date.parse(clickRecordedAt) } : {}),
@@ -199,7 +207,7 @@ export async function lifecycleConversionWorkflow(input: LifecycleConversionInpu
     conversionValue: value.value,
     currencyCode: value.currency,
     orderId,
-    ...(gclid ? { gclid } : {}),
+    ...clickId,
     userIdentifiers: identifiers,
     // Consent is sent only when the definition checks a consent property; the check above passed.
     ...(def.consent ? { adUserDataConsent: 'GRANTED' as const } : {}),

@@ -296,6 +296,7 @@ describe('POST /webhooks/hubspot: events', () => {
     assert.equal(input.definition.id, 'lead');
     assert.equal(input.definition.trigger.conversionAction, 'customers/1234567890/conversionActions/6512349871');
     assert.equal(input.definition.loginCustomerId, '1112223333');
+    assert.deepEqual(input.clickIdProperties, { gbraid: 'site_gbraid', wbraid: 'site_wbraid' });
   });
 });
 

@@ -231,6 +231,21 @@ describe('schema normalization', () => {
     assert.deepEqual(problemsOf({ hubspot: { tier: 'enterprise' }, definitions: [] }), []);
   });
 
+  test('click id properties for gbraid and wbraid are HubSpot property names', () => {
+    const ok = { tier: 'professional', clickIdProperties: { gbraid: 'site_gbraid', wbraid: 'site_wbraid' } };
+    assert.deepEqual(parse({ hubspot: ok, definitions: [] }).hubspot.clickIdProperties, ok.clickIdProperties);
+    onlyError(
+      { hubspot: { tier: 'professional', clickIdProperties: { gbraid: 'site gbraid' } }, definitions: [] },
+      'hubspot.clickIdProperties.gbraid',
+      /internal property name/,
+    );
+    onlyError(
+      { hubspot: { tier: 'professional', clickIdProperties: { msclkid: 'x' } }, definitions: [] },
+      'hubspot.clickIdProperties.msclkid',
+      /unknown field/,
+    );
+  });
+
   test('definitions inherit loginCustomerId and the manager flag from googleAds.accounts', () => {
     const accounts = [
       { customerId: '123-456-7890', loginCustomerId: '111-222-3333' },

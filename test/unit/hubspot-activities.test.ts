@@ -225,6 +225,24 @@ describe('HubSpot activities', () => {
     assert.deepEqual(none.clickIds, {});
   });
 
+  test('gbraid and wbraid are read from the portal’s properties for them, trimmed', async () => {
+    emulator.upsertContact('1012', { email: 'c@example.com', site_gbraid: ' 0AAAAA-gbraid ', site_wbraid: '' });
+    const req: ReadContactRequest = {
+      contactId: '1012',
+      stage: 'customer',
+      sharedFields: ['email'],
+      clickIdProperties: { gbraid: 'site_gbraid', wbraid: 'site_wbraid' },
+    };
+    const snapshot = found(await read(req));
+    assert.deepEqual(snapshot.clickIds, { gbraid: '0AAAAA-gbraid' });
+    assert.ok(requestedProperties().includes('site_gbraid') && requestedProperties().includes('site_wbraid'));
+
+    const noProperties = found(await read({ ...req, clickIdProperties: undefined }));
+    assert.deepEqual(noProperties.clickIds, {});
+    const bad = await failure(read({ ...req, clickIdProperties: { wbraid: 'not a name' } }));
+    assert.equal(bad.type, HubSpotFailure.Invalid);
+  });
+
   test('a missing contact is { found: false }', async () => {
     assert.deepEqual(await read({ contactId: '999999', stage: 'customer', sharedFields: ALL_FIELDS }), {
       found: false,

@@ -257,6 +257,23 @@ describe('lifecycleConversionWorkflow: eligible contacts', () => {
     assert.equal(r.status.clickRecordedAt, recorded);
   });
 
+  test('without a gclid the gbraid is the click id; a gclid wins over gbraid and wbraid', async () => {
+    const braid = await run({ contact: contact({ clickIds: { gbraid: 'gb-1', wbraid: 'wb-1' } }) });
+    assert.equal(value(braid.outcome).outcome, 'UPLOADED');
+    const row = braid.uploads[0]!.row;
+    assert.equal(row.gbraid, 'gb-1');
+    assert.equal(row.gclid ?? row.wbraid, undefined);
+    assert.equal(braid.status.clickIdType, 'gbraid');
+
+    const wbraid = await run({ contact: contact({ clickIds: { wbraid: 'wb-1' } }) });
+    assert.equal(wbraid.uploads[0]!.row.wbraid, 'wb-1');
+
+    const all = await run({ contact: contact({ clickIds: { gclid: GCLID, gbraid: 'gb-1', wbraid: 'wb-1' } }) });
+    const allRow = all.uploads[0]!.row;
+    assert.deepEqual([allRow.gclid, allRow.gbraid, allRow.wbraid], [GCLID, undefined, undefined]);
+    assert.equal(all.status.clickIdType, 'gclid');
+  });
+
   test('the same stage change gets the same order id in every run', async () => {
     const [a, b] = [await run(), await run()];
     assert.equal(a.uploads[0]!.row.orderId, b.uploads[0]!.row.orderId);

@@ -48,8 +48,17 @@ export interface GoogleAdsAccount {
   manager?: boolean;
 }
 
+/**
+ * Contact properties where the portal's site stores the iOS click ids Google sends instead of a gclid
+ * (HubSpot itself captures only the gclid, in hs_google_click_id).
+ */
+export interface ClickIdProperties {
+  gbraid?: string;
+  wbraid?: string;
+}
+
 export interface ConversionEventsConfig {
-  hubspot: { tier: HubSpotTier };
+  hubspot: { tier: HubSpotTier; clickIdProperties?: ClickIdProperties };
   googleAds?: { accounts?: GoogleAdsAccount[] };
   definitions: Definition[];
 }
@@ -233,8 +242,19 @@ const tierSchema = z.enum(['professional', 'enterprise'], {
   message: 'must be "professional" or "enterprise" (the Marketing Hub subscription)',
 });
 
+// HubSpot internal property names: letters, digits and underscores.
+const propertyNameSchema = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_]{1,100}$/, { message: 'must be a HubSpot internal property name (letters, digits, _)' });
+
 const configShape = {
-  hubspot: z.strictObject({ tier: tierSchema }),
+  hubspot: z.strictObject({
+    tier: tierSchema,
+    clickIdProperties: z
+      .strictObject({ gbraid: propertyNameSchema.optional(), wbraid: propertyNameSchema.optional() })
+      .optional(),
+  }),
   googleAds: z.strictObject({ accounts: z.array(googleAdsAccountSchema).optional() }).optional(),
 };
 

@@ -58,6 +58,17 @@ export function lifecycleEligibility(f: EligibilityFacts): Eligibility {
   return { eligible: true };
 }
 
+export type ClickId = { gclid: string } | { gbraid: string } | { wbraid: string };
+export type ClickIdType = 'gclid' | 'gbraid' | 'wbraid';
+
+/** At most one click id goes into a click conversion: the gclid, else the gbraid, else the wbraid. */
+export function pickClickId(ids: { gclid?: string; gbraid?: string; wbraid?: string }): ClickId | undefined {
+  if (ids.gclid) return { gclid: ids.gclid };
+  if (ids.gbraid) return { gbraid: ids.gbraid };
+  if (ids.wbraid) return { wbraid: ids.wbraid };
+  return undefined;
+}
+
 export type ValueDefinition =
   { type: 'deal_amount'; default: number; currency: string } | { type: 'custom'; amount: number; currency: string };
 
