@@ -26,6 +26,8 @@ const AUTH_RETRY_DELAY_MS = 15 * 60_000;
 
 export type UploadOutcome =
   | { outcome: 'UPLOADED' }
+  /** A dry run (GOOGLE_ADS_VALIDATE_ONLY): Google accepted the row and stored nothing. */
+  | { outcome: 'VALIDATED' }
   | { outcome: 'ALREADY_DONE'; code: string }
   | { outcome: 'RETRY_LATER'; code: string; delayMs: number }
   | { outcome: 'PERMANENT'; code: string; message: string };
@@ -39,7 +41,7 @@ const codeOf = (e: GoogleAdsRowError) => `${e.category}.${e.name}`;
 
 /** Reads one row: the most final error decides (permanent, then retry-later, then already-done). */
 export function rowOutcome(result: GoogleAdsRowResult): UploadOutcome {
-  if (result.ok) return { outcome: 'UPLOADED' };
+  if (result.ok) return { outcome: result.validateOnly ? 'VALIDATED' : 'UPLOADED' };
   const decided = result.errors.map((e) => ({ e, d: classifyGoogleAdsError(e) }));
   const permanent = decided.find((x) => x.d.action === 'permanent');
   if (permanent || decided.length === 0) {

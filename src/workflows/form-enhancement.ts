@@ -36,7 +36,8 @@ export interface FormEnhancementInput {
   safetyMarginMs: number;
 }
 
-export type FormEnhancementState = 'UPLOADING' | 'WAITING_TO_RETRY' | 'ENHANCED' | 'NOT_SENT' | 'FAILED';
+/** VALIDATED: a dry run (GOOGLE_ADS_VALIDATE_ONLY); Google accepted the enhancement and stored nothing. */
+export type FormEnhancementState = 'UPLOADING' | 'WAITING_TO_RETRY' | 'ENHANCED' | 'VALIDATED' | 'NOT_SENT' | 'FAILED';
 
 export interface FormEnhancementStatus {
   state: FormEnhancementState;
@@ -52,7 +53,7 @@ export interface FormEnhancementStatus {
 }
 
 export type FormEnhancementResult =
-  | { outcome: 'ENHANCED' | 'ALREADY_ENHANCED'; attempts: number }
+  | { outcome: 'ENHANCED' | 'ALREADY_ENHANCED' | 'VALIDATED'; attempts: number }
   | { outcome: 'NOT_SENT'; reason: IneligibleReason; detail: string };
 
 export const formEnhancementStatusQuery = defineQuery<FormEnhancementStatus>('status');
@@ -158,6 +159,12 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
       case 'UPLOADED':
         report('ENHANCED', `enhanced order ${input.submissionId}`);
         return { outcome: 'ENHANCED', attempts: status.attempts };
+      case 'VALIDATED':
+        report(
+          'VALIDATED',
+          `dry run: Google Ads accepted the enhancement of order ${input.submissionId}, stored nothing`,
+        );
+        return { outcome: 'VALIDATED', attempts: status.attempts };
       case 'ALREADY_DONE':
         report('ENHANCED', `${result.code}: already enhanced`);
         return { outcome: 'ALREADY_ENHANCED', attempts: status.attempts };

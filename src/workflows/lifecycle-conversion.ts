@@ -47,7 +47,15 @@ export interface LifecycleConversionInput {
 }
 
 export type LifecycleState =
-  'READING_CONTACT' | 'UPLOADING' | 'WAITING_TO_RETRY' | 'UPLOADED' | 'ALREADY_UPLOADED' | 'INELIGIBLE' | 'FAILED';
+  | 'READING_CONTACT'
+  | 'UPLOADING'
+  | 'WAITING_TO_RETRY'
+  | 'UPLOADED'
+  | 'ALREADY_UPLOADED'
+  /** Dry run (GOOGLE_ADS_VALIDATE_ONLY): Google accepted the row and stored nothing. */
+  | 'VALIDATED'
+  | 'INELIGIBLE'
+  | 'FAILED';
 
 export interface LifecycleStatus {
   state: LifecycleState;
@@ -71,7 +79,7 @@ export interface LifecycleStatus {
 }
 
 export type LifecycleResult =
-  | { outcome: 'UPLOADED' | 'ALREADY_UPLOADED'; orderId: string; attempts: number }
+  | { outcome: 'UPLOADED' | 'ALREADY_UPLOADED' | 'VALIDATED'; orderId: string; attempts: number }
   | { outcome: 'INELIGIBLE'; reason: IneligibleReason; detail: string };
 
 export const lifecycleStatusQuery = defineQuery<LifecycleStatus>('status');
@@ -223,6 +231,9 @@ export async function lifecycleConversionWorkflow(input: LifecycleConversionInpu
       case 'UPLOADED':
         report('UPLOADED', `uploaded as order ${orderId}, value ${value.value} ${value.currency}`);
         return { outcome: 'UPLOADED', orderId, attempts: status.attempts };
+      case 'VALIDATED':
+        report('VALIDATED', `dry run: Google Ads accepted order ${orderId} and stored nothing`);
+        return { outcome: 'VALIDATED', orderId, attempts: status.attempts };
       case 'ALREADY_DONE':
         report('ALREADY_UPLOADED', `${result.code}: Google Ads already has order ${orderId}`);
         return { outcome: 'ALREADY_UPLOADED', orderId, attempts: status.attempts };

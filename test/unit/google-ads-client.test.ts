@@ -431,11 +431,12 @@ describe('GoogleAdsConversionClient with validateOnly (dry run)', () => {
       click('dry-1', { conversionDateTime: 'yesterday' }),
       click('dry-2'),
     ]);
-    assert.deepEqual(clicks[0], { ok: true });
+    // A row Google accepted in a dry run says so, so no workflow can report it as uploaded.
+    assert.deepEqual(clicks[0], { ok: true, validateOnly: true });
     assert.deepEqual(names(clicks[1]), ['date_error.INVALID_STRING_DATE_TIME_SECONDS_WITH_OFFSET']);
-    assert.deepEqual(clicks[2], { ok: true });
+    assert.deepEqual(clicks[2], { ok: true, validateOnly: true });
     const adjustments = await dry.uploadEnhancements(CUSTOMER, undefined, [enhancement('dry-e')]);
-    assert.deepEqual(adjustments, [{ ok: true }]);
+    assert.deepEqual(adjustments, [{ ok: true, validateOnly: true }]);
 
     const reqs = newRequests();
     assert.deepEqual(

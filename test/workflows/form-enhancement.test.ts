@@ -266,6 +266,13 @@ describe('formEnhancementWorkflow: Google Ads answers', () => {
     assert.equal(r.relayStatus, 'ENHANCED');
   });
 
+  test('a dry run (validate_only) ends VALIDATED, never ENHANCED', async () => {
+    const r = await run({ script: () => ({ ok: true, validateOnly: true }) });
+    assert.deepEqual(value(r.outcome), { outcome: 'VALIDATED', attempts: 1 });
+    assert.equal(r.status.state, 'VALIDATED');
+    assert.equal(r.relayStatus, 'VALIDATED');
+  });
+
   test('a permanent row error fails with the code, without retry', async () => {
     const r = await run({ script: () => rowError('conversion_adjustment_upload_error', 'CONVERSION_NOT_FOUND') });
     const f = failure(r.outcome);

@@ -462,6 +462,13 @@ describe('lifecycleConversionWorkflow: Google Ads answers', () => {
     });
   }
 
+  test('a dry run (validate_only) ends VALIDATED, never UPLOADED', async () => {
+    const r = await run({ script: () => ({ ok: true, validateOnly: true }) });
+    assert.deepEqual(value(r.outcome), { outcome: 'VALIDATED', orderId: ORDER_ID, attempts: 1 });
+    assert.equal(r.status.state, 'VALIDATED');
+    assert.equal(r.relayStatus, 'VALIDATED');
+  });
+
   test('a permanent row error fails the workflow with the code, without retry', async () => {
     const r = await run({ script: () => rowError('conversion_upload_error', 'EXPIRED_EVENT') });
     const f = failure(r.outcome);

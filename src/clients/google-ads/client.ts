@@ -372,7 +372,8 @@ export class GoogleAdsConversionClient {
   }
 
   private rowResults(status: RpcStatus | null | undefined, rowCount: number, listField: string): GoogleAdsRowResult[] {
-    const results: GoogleAdsRowResult[] = Array.from({ length: rowCount }, () => ({ ok: true }));
+    const ok: GoogleAdsRowResult = this.validateOnly ? { ok: true, validateOnly: true } : { ok: true };
+    const results: GoogleAdsRowResult[] = Array.from({ length: rowCount }, () => ({ ...ok }));
     if (!status || (!status.code && !status.details?.length)) return results;
     const detail = status.details?.find((d) => isFailureDetail(d.type_url));
     if (!detail?.value) {

@@ -68,7 +68,8 @@ export interface GoogleAdsRowError {
   retryDelayMs?: number;
 }
 
-export type GoogleAdsRowResult = { ok: true } | { ok: false; errors: GoogleAdsRowError[] };
+/** `validateOnly`: Google checked the row in a dry run (validate_only) and stored nothing. */
+export type GoogleAdsRowResult = { ok: true; validateOnly?: true } | { ok: false; errors: GoogleAdsRowError[] };
 
 /** Rows per UploadClickConversions / UploadConversionAdjustments request. */
 export const GOOGLE_ADS_MAX_ROWS_PER_REQUEST = 2000;
