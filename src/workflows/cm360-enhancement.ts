@@ -1,17 +1,7 @@
 // Flow D: one workflow per captured Floodlight conversion. Waits for CM360 to index the conversion,
 // enhances it with hashed user identifiers, retries NOT_FOUND inside its window, and ends with a typed
 // failure for anything that must not or can no longer be retried.
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  TimeoutFailure,
-  defineQuery,
-  proxyActivities,
-  setCurrentDetails,
-  setHandler,
-  sleep,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Cm360Activities } from '../activities/cm360';
 import {
   CM360_NON_RETRYABLE,
@@ -23,7 +13,7 @@ import {
 } from '../domain/cm360/outcomes';
 import type { Cm360Conversion } from '../domain/cm360/types';
 import type { DroppedIdentifier } from '../domain/identifiers/types';
-import { RelayReason, RelayStatus } from './search-attributes';
+import { activityFailureCause, retriesHitDeadline, trackProgress } from './progress';
 
 export const CM360_ENHANCEMENT_FLOW = 'cm360-enhancement';
 
@@ -79,25 +69,10 @@ export async function cm360EnhancementWorkflow(input: Cm360EnhancementInput): Pr
   };
   setHandler(cm360StatusQuery, () => status);
 
-  // The api starts the workflow with RelayStatus WAITING_FOR_INDEX. Each upsert is a billed command,
-  // so only a change of state writes one; the current details (free) say what happens within a state.
-  let indexedState: Cm360EnhancementState = 'WAITING_FOR_INDEX';
-  const report = (state: Cm360EnhancementState, details: string) => {
-    status.state = state;
-    if (state !== indexedState) {
-      upsertSearchAttributes([{ key: RelayStatus, value: state }]);
-      indexedState = state;
-    }
-    setCurrentDetails(`**${state}** — ${details}`);
-  };
-  function fail(type: Cm360FailureType, message: string): never {
-    status.failure = type;
-    status.lastError = message;
-    status.nextAttemptAt = undefined;
-    upsertSearchAttributes([{ key: RelayReason, value: type }]);
-    report('FAILED', `${type}: ${message}`);
-    throw ApplicationFailure.create({ type, message, nonRetryable: true });
-  }
+  // The api starts the workflow with RelayStatus WAITING_FOR_INDEX.
+  const progress = trackProgress(status, 'WAITING_FOR_INDEX');
+  const report = progress.report;
+  const fail = (type: Cm360FailureType, message: string): never => progress.fail(type, message);
 
   if (Date.now() < schedule.enhanceAtMs) {
     report('WAITING_FOR_INDEX', `first attempt at ${status.enhanceAt} (capture + indexing delay)`);
@@ -133,13 +108,11 @@ export async function cm360EnhancementWorkflow(input: Cm360EnhancementInput): Pr
     try {
       outcome = await enhanceCm360Conversion({ profileId: input.profileId, conversion: input.conversion });
     } catch (err) {
-      // Retries ran into scheduleToClose, i.e. the deadline: the server ends with TIMEOUT and the last cause.
-      if (err instanceof ActivityFailure && (err.retryState === 'TIMEOUT' || err.cause instanceof TimeoutFailure)) {
+      if (retriesHitDeadline(err)) {
         fail(Cm360Failure.DeadlineExceeded, `still failing at the deadline ${status.deadline}: ${err.cause?.message}`);
       }
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type) {
-        fail(err.cause.type as Cm360FailureType, err.cause.message);
-      }
+      const cause = activityFailureCause(err);
+      if (cause) fail(cause.type as Cm360FailureType, cause.message);
       throw err;
     }
 

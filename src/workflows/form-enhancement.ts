@@ -1,22 +1,12 @@
 // Flow B: one workflow per HubSpot form submission. Uploads a ConversionAdjustment ENHANCEMENT with the
 // submission's hashed identifiers, before the original conversion is 24 hours old (less a margin).
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  defineQuery,
-  proxyActivities,
-  setCurrentDetails,
-  setHandler,
-  sleep,
-  TimeoutFailure,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ActivityFailure, defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { GoogleAdsActivities } from '../activities/google-ads';
 import type { FormDefinition } from '../domain/conversion-events/definitions';
 import { Ineligible, type IneligibleReason } from '../domain/google-ads/rules';
 import type { EnhancementAdjustmentRow, GoogleAdsUserIdentifier } from '../domain/google-ads/types';
 import type { DroppedIdentifier } from '../domain/identifiers/types';
-import { RelayReason, RelayStatus } from './search-attributes';
+import { activityFailureCause, retriesHitDeadline, trackProgress } from './progress';
 
 export const FORM_ENHANCEMENT_FLOW = 'hubspot-form-enhancement';
 export const ENHANCEMENT_WINDOW_MS = 24 * 3_600_000;
@@ -74,30 +64,13 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
     dropped: input.dropped,
   };
   setHandler(formEnhancementStatusQuery, () => status);
-  // The api starts the workflow with RelayStatus UPLOADING. Each upsert is a billed command, so only a
-  // change of state writes one.
-  let indexed: FormEnhancementState = 'UPLOADING';
-  const report = (state: FormEnhancementState, details: string) => {
-    status.state = state;
-    if (state !== indexed) {
-      upsertSearchAttributes([{ key: RelayStatus, value: state }]);
-      indexed = state;
-    }
-    setCurrentDetails(`**${state}** — ${details}`);
-  };
+  // The api starts the workflow with RelayStatus UPLOADING.
+  const { report, settle, fail } = trackProgress<FormEnhancementState>(status, 'UPLOADING');
   const notSent = (reason: IneligibleReason, detail: string): FormEnhancementResult => {
     status.notSent = { reason, detail };
-    upsertSearchAttributes([{ key: RelayReason, value: reason }]);
-    report('NOT_SENT', `${reason}: ${detail}`);
+    settle('NOT_SENT', reason, `${reason}: ${detail}`);
     return { outcome: 'NOT_SENT', reason, detail };
   };
-  function fail(type: string, message: string, reason = type): never {
-    status.failure = type;
-    status.lastError = message;
-    upsertSearchAttributes([{ key: RelayReason, value: reason }]);
-    report('FAILED', `${type}: ${message}`);
-    throw ApplicationFailure.create({ type, message, nonRetryable: true });
-  }
 
   if (def.managerAccount) {
     return notSent(
@@ -144,15 +117,12 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
     try {
       result = await uploadEnhancement(row);
     } catch (err) {
-      const cause = err instanceof ActivityFailure ? err.cause : undefined;
-      // The server stops retrying as soon as the next attempt would start after scheduleToClose (the
-      // deadline) and reports the last error with retry state TIMEOUT, while this clock is still short of it.
-      const outOfTime =
-        err instanceof ActivityFailure && (err.retryState === 'TIMEOUT' || err.cause instanceof TimeoutFailure);
-      if (outOfTime || Date.now() >= deadlineMs) {
-        fail('GoogleAdsEnhancementDeadlineExceeded', `still failing at ${status.deadline}: ${cause?.message ?? ''}`);
+      if (retriesHitDeadline(err) || Date.now() >= deadlineMs) {
+        const last = err instanceof ActivityFailure ? (err.cause?.message ?? '') : '';
+        fail('GoogleAdsEnhancementDeadlineExceeded', `still failing at ${status.deadline}: ${last}`);
       }
-      if (cause instanceof ApplicationFailure && cause.type) fail(cause.type, cause.message);
+      const cause = activityFailureCause(err);
+      if (cause) fail(cause.type, cause.message);
       throw err;
     }
     switch (result.outcome) {

@@ -1,16 +1,7 @@
 // Flow A: one workflow per (contact, lifecycle-stage change, conversion event definition). Reads the
 // contact (hashed inside the activity), applies every rule, computes the value, and uploads a click
 // conversion for Enhanced Conversions for Leads, reading its own row's outcome.
-import {
-  ActivityFailure,
-  ApplicationFailure,
-  defineQuery,
-  proxyActivities,
-  setCurrentDetails,
-  setHandler,
-  sleep,
-  upsertSearchAttributes,
-} from '@temporalio/workflow';
+import { ActivityFailure, defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { GoogleAdsActivities } from '../activities/google-ads';
 import type { HubSpotActivities } from '../activities/hubspot';
 import type { ClickIdProperties, LifecycleDefinition } from '../domain/conversion-events/definitions';
@@ -27,7 +18,7 @@ import {
 } from '../domain/google-ads/rules';
 import type { ClickConversionRow, GoogleAdsUserIdentifier } from '../domain/google-ads/types';
 import type { DroppedIdentifier } from '../domain/identifiers/types';
-import { RelayReason, RelayStatus } from './search-attributes';
+import { activityFailureCause, trackProgress } from './progress';
 
 export const LIFECYCLE_CONVERSION_FLOW = 'hubspot-lifecycle-conversion';
 /** TOO_RECENT_* answers are waited out with timers, but not forever. */
@@ -119,38 +110,22 @@ export async function lifecycleConversionWorkflow(input: LifecycleConversionInpu
   const def = input.definition;
   const status: LifecycleStatus = { state: 'READING_CONTACT', definitionId: def.id, stage: input.stage, attempts: 0 };
   setHandler(lifecycleStatusQuery, () => status);
-  let indexed: LifecycleState = 'READING_CONTACT';
-  const report = (state: LifecycleState, details: string) => {
-    status.state = state;
-    if (state !== indexed) {
-      upsertSearchAttributes([{ key: RelayStatus, value: state }]);
-      indexed = state;
-    }
-    setCurrentDetails(`**${state}** — ${details}`);
-  };
+  // The api starts the workflow with RelayStatus READING_CONTACT. A failure's searchable reason is the
+  // Google Ads error code where there is one.
+  const { report, settle, fail } = trackProgress<LifecycleState>(status, 'READING_CONTACT');
   const ineligible = (reason: IneligibleReason, detail: string): LifecycleResult => {
     status.ineligible = { reason, detail };
-    upsertSearchAttributes([{ key: RelayReason, value: reason }]);
-    report('INELIGIBLE', `${reason}: ${detail}`);
+    settle('INELIGIBLE', reason, `${reason}: ${detail}`);
     return { outcome: 'INELIGIBLE', reason, detail };
   };
-  /** `reason` (searchable) is the Google Ads error code where there is one. */
-  function fail(type: string, message: string, reason = type): never {
-    status.failure = type;
-    status.lastError = message;
-    upsertSearchAttributes([{ key: RelayReason, value: reason }]);
-    report('FAILED', `${type}: ${message}`);
-    throw ApplicationFailure.create({ type, message, nonRetryable: true });
-  }
 
   /** An activity that gave up (non-retryable, or retried for a day) ends the workflow with its type. */
   async function activity<T>(call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (err) {
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type) {
-        fail(err.cause.type, err.cause.message);
-      }
+      const cause = activityFailureCause(err);
+      if (cause) fail(cause.type, cause.message);
       if (err instanceof ActivityFailure) fail(`${err.activityType}Failed`, err.cause?.message ?? err.message);
       throw err;
     }
