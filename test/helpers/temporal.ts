@@ -3,12 +3,20 @@
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { WorkflowHandle } from '@temporalio/client';
+import type { QueryDefinition, Workflow, WorkflowResultType } from '@temporalio/common';
+import {
+  bundleWorkflowCode,
+  DefaultLogger,
+  Runtime,
+  type Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import { temporalCliPath, temporalTestServerPath } from '../../src/dev/temporal-binaries';
 import { EncryptionCodec } from '../../src/temporal/encryption-codec';
 import { relayDataConverter } from '../../src/temporal/data-converter';
 import { WORKFLOWS_PATH } from '../../src/workers/relay-worker';
-import { RELAY_SEARCH_ATTRIBUTES } from '../../src/workflows/search-attributes';
+import { RELAY_SEARCH_ATTRIBUTES, RelayReason, RelayStatus } from '../../src/workflows/search-attributes';
 
 /** A fixed key, so histories recorded in tests replay in tests. Never used outside tests. */
 export const TEST_PAYLOAD_KEY = Buffer.alloc(32, 7).toString('base64');
@@ -60,3 +68,43 @@ export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
 }
 
 export const uniqueId = (prefix: string) => `${prefix}-${randomUUID()}`;
+
+export type Outcome<R> = { value: R } | { error: unknown };
+
+/**
+ * Runs `worker` until the workflow ends and reports what an operator would see: the result or failure, the
+ * `status` query (read while the worker still runs), the RelayStatus/RelayReason search attributes, and the
+ * keys of each search-attribute upsert in order (each one is a billed command).
+ */
+export async function observeRun<W extends Workflow, S>(
+  worker: Worker,
+  handle: WorkflowHandle<W>,
+  statusQuery: QueryDefinition<S>,
+): Promise<{
+  outcome: Outcome<WorkflowResultType<W>>;
+  status: S;
+  upserts: string[][];
+  relayStatus?: string;
+  relayReason?: string;
+}> {
+  type R = WorkflowResultType<W>;
+  const { outcome, status } = await worker.runUntil(async () => {
+    const outcome = await handle.result().then(
+      (value): Outcome<R> => ({ value }),
+      (error: unknown): Outcome<R> => ({ error }),
+    );
+    return { outcome, status: await handle.query(statusQuery) };
+  });
+  const { typedSearchAttributes } = await handle.describe();
+  const history = await handle.fetchHistory();
+  return {
+    outcome,
+    status,
+    upserts: (history.events ?? []).flatMap((e) => {
+      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
+      return fields ? [Object.keys(fields)] : [];
+    }),
+    relayStatus: typedSearchAttributes.get(RelayStatus),
+    relayReason: typedSearchAttributes.get(RelayReason),
+  };
+}

@@ -15,7 +15,7 @@ import {
   cm360StatusQuery,
   type Cm360EnhancementInput,
 } from '../../src/workflows/cm360-enhancement';
-import { createTimeSkippingEnv, testDataConverter, uniqueId, workflowBundle } from '../helpers/temporal';
+import { createTimeSkippingEnv, observeRun, testDataConverter, uniqueId, workflowBundle } from '../helpers/temporal';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -79,14 +79,7 @@ async function run(script: Script, opts: { captureAgoMs?: number; timing?: Parti
     workflowId: uniqueId('cm360'),
     args: [input],
   });
-  // Queries need a running worker, so the status is read before the worker stops.
-  const { outcome, status } = await worker.runUntil(async () => {
-    const outcome = await handle.result().then(
-      (value) => ({ value }),
-      (error: unknown) => ({ error }),
-    );
-    return { outcome, status: await handle.query(cm360StatusQuery) };
-  });
+  const { outcome, status } = await observeRun(worker, handle, cm360StatusQuery);
   return { outcome, calls, captureMs, status };
 }
 

@@ -24,8 +24,8 @@ import {
   type FormEnhancementInput,
   type FormEnhancementResult,
 } from '../../src/workflows/form-enhancement';
-import { RelayAccount, RelayFlow, RelayReason, RelayStatus } from '../../src/workflows/search-attributes';
-import { createTimeSkippingEnv, testDataConverter, uniqueId, workflowBundle } from '../helpers/temporal';
+import { RelayAccount, RelayFlow, RelayStatus } from '../../src/workflows/search-attributes';
+import { createTimeSkippingEnv, observeRun, testDataConverter, uniqueId, workflowBundle } from '../helpers/temporal';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -130,29 +130,11 @@ async function run(opts: RunOptions = {}) {
       { key: RelayStatus, value: 'UPLOADING' },
     ],
   });
-  // Queries need a running worker, so the status is read before the worker stops.
-  const { outcome, status } = await worker.runUntil(async () => {
-    const outcome = await handle.result().then(
-      (value): { value: FormEnhancementResult } => ({ value }),
-      (error: unknown): { error: unknown } => ({ error }),
-    );
-    return { outcome, status: await handle.query(formEnhancementStatusQuery) };
-  });
-  const { typedSearchAttributes } = await handle.describe();
-  const history = await handle.fetchHistory();
   return {
-    // The keys of each search-attribute upsert, in order: each one is a billed command.
-    upserts: (history.events ?? []).flatMap((e) => {
-      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
-      return fields ? [Object.keys(fields)] : [];
-    }),
-    outcome,
-    status,
+    ...(await observeRun(worker, handle, formEnhancementStatusQuery)),
     uploads,
     input,
     deadlineMs: submittedAtMs + ENHANCEMENT_WINDOW_MS - (opts.input?.safetyMarginMs ?? MARGIN),
-    relayStatus: typedSearchAttributes.get(RelayStatus),
-    relayReason: typedSearchAttributes.get(RelayReason),
   };
 }
 

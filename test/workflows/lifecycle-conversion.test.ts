@@ -28,8 +28,8 @@ import {
   type LifecycleConversionInput,
   type LifecycleResult,
 } from '../../src/workflows/lifecycle-conversion';
-import { RelayAccount, RelayFlow, RelayReason, RelayStatus } from '../../src/workflows/search-attributes';
-import { createTimeSkippingEnv, testDataConverter, uniqueId, workflowBundle } from '../helpers/temporal';
+import { RelayAccount, RelayFlow, RelayStatus } from '../../src/workflows/search-attributes';
+import { createTimeSkippingEnv, observeRun, testDataConverter, uniqueId, workflowBundle } from '../helpers/temporal';
 
 const HOUR = 3_600_000;
 const EMAIL_HASH = '0c7e6a405862e402eb76a70f8a26fc732d07c32931e9fae9ab1582911d2e8a3b';
@@ -168,30 +168,7 @@ async function run(opts: RunOptions = {}) {
       { key: RelayStatus, value: 'READING_CONTACT' },
     ],
   });
-  // Queries need a running worker, so the status is read before the worker stops.
-  const { outcome, status } = await worker.runUntil(async () => {
-    const outcome = await handle.result().then(
-      (value): { value: LifecycleResult } => ({ value }),
-      (error: unknown): { error: unknown } => ({ error }),
-    );
-    return { outcome, status: await handle.query(lifecycleStatusQuery) };
-  });
-  const { typedSearchAttributes } = await handle.describe();
-  const history = await handle.fetchHistory();
-  return {
-    // The keys of each search-attribute upsert, in order: each one is a billed command.
-    upserts: (history.events ?? []).flatMap((e) => {
-      const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
-      return fields ? [Object.keys(fields)] : [];
-    }),
-    outcome,
-    status,
-    uploads,
-    contactReads,
-    dealReads,
-    relayStatus: typedSearchAttributes.get(RelayStatus),
-    relayReason: typedSearchAttributes.get(RelayReason),
-  };
+  return { ...(await observeRun(worker, handle, lifecycleStatusQuery)), uploads, contactReads, dealReads };
 }
 
 function value(outcome: { value: LifecycleResult } | { error: unknown }): LifecycleResult {
