@@ -5,6 +5,7 @@
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CM360_MAX_CONVERSIONS_PER_REQUEST, MAX_USER_IDENTIFIERS, cm360ConversionKey } from '../../domain/cm360/types';
+import { FaultSwitch } from '../shared/fault-switch';
 
 export type Cm360Fault =
   /** Whole requests fail with HTTP 5xx. */
@@ -199,20 +200,7 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
   /** Capture time (ms) by conversion key. */
   const captured = new Map<string, number>();
   const enhanced = new Map<string, Record<string, unknown>>();
-  let fault: Cm360Fault | undefined;
-  // `times` counts down on a private copy so the caller's object is never mutated.
-  let remaining: number | undefined;
-
-  const setFault = (f: Cm360Fault | undefined) => {
-    fault = f ? { ...f } : undefined;
-    remaining = f && 'times' in f ? f.times : undefined;
-  };
-  /** Uses up one occurrence of the current fault; clears it after the last one. */
-  const spendFault = () => {
-    if (remaining === undefined) return;
-    remaining -= 1;
-    if (remaining <= 0) setFault(undefined);
-  };
+  const faults = new FaultSwitch<Cm360Fault>();
   const capture = (key: Cm360ConversionKeyFields, atMs?: number) => {
     captured.set(
       cm360ConversionKey({
@@ -276,9 +264,10 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
         return send(401, googleError(401, 'UNAUTHENTICATED', message, token ? 'authError' : 'required'));
       }
 
+      const fault = faults.current;
       if (fault?.type === 'server-error') {
         const status = fault.status ?? 500;
-        spendFault();
+        faults.spend();
         return send(
           status,
           status === 503
@@ -288,7 +277,7 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
       }
       if (fault?.type === 'quota') {
         const reason = fault.reason;
-        spendFault();
+        faults.spend();
         const message = reason === 'dailyLimitExceeded' ? 'Daily Limit Exceeded' : 'User Rate Limit Exceeded';
         return send(403, googleError(403, 'PERMISSION_DENIED', message, reason, 'usageLimits'));
       }
@@ -350,6 +339,7 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
   }
 
   function rowFaults(c: Record<string, unknown>): RowError[] {
+    const fault = faults.current;
     if (fault?.type === 'permission-denied') {
       if (
         fault.floodlightConfigurationId === undefined ||
@@ -364,7 +354,7 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
       }
     }
     if (fault?.type === 'internal') {
-      spendFault();
+      faults.spend();
       return [rowError('INTERNAL', 'Internal error encountered.')];
     }
     return [];
@@ -386,21 +376,7 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
     capture(key, atMs);
     return reply.code(204).send();
   });
-  app.put('/_sandbox/fault', (req, reply) => {
-    if (req.body === null || req.body === undefined) {
-      setFault(undefined);
-      return reply.code(204).send();
-    }
-    const parsed = cm360FaultSchema.safeParse(req.body);
-    if (!parsed.success) return reply.code(400).send({ error: z.prettifyError(parsed.error) });
-    setFault(parsed.data);
-    return reply.code(204).send();
-  });
-  app.delete('/_sandbox/fault', (_req, reply) => {
-    setFault(undefined);
-    return reply.code(204).send();
-  });
-  app.get('/_sandbox/fault', () => ({ fault: fault ?? null, remaining: remaining ?? null }));
+  faults.registerRoutes(app, cm360FaultSchema);
   app.get('/_sandbox/enhanced', () => Object.fromEntries(enhanced));
 
   const host = opts.host ?? '127.0.0.1';
@@ -413,7 +389,7 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
     apiRoot: `http://${hostPart}:${port}`,
     requests,
     capture,
-    setFault,
+    setFault: (fault) => faults.set(fault),
     enhanced: () => new Map(enhanced),
     close: () => app.close(),
   };

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { FaultSwitch } from '../shared/fault-switch';
 
 export type HubSpotEmulatorFault =
   /** Requests fail with 429 and HubSpot's body for the policy. */
@@ -252,20 +253,8 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
   };
   /** Deal id → its associated contact ids. */
   const dealContacts = new Map<string, Set<string>>();
-  let fault: HubSpotEmulatorFault | undefined;
-  // `times` counts down on a private copy so the caller's object is never mutated.
-  let remaining: number | undefined;
+  const faults = new FaultSwitch<HubSpotEmulatorFault>();
   let nextId = 1_000_000;
-
-  const setFault = (f?: HubSpotEmulatorFault) => {
-    fault = f ? { ...f } : undefined;
-    remaining = f?.times;
-  };
-  const spendFault = () => {
-    if (remaining === undefined) return;
-    remaining -= 1;
-    if (remaining <= 0) setFault(undefined);
-  };
 
   function upsert(
     type: HubSpotObjectType,
@@ -421,9 +410,10 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
           ),
         );
     }
+    const fault = faults.current;
     if (fault?.type === 'rate-limit') {
       const daily = fault.policy === 'DAILY';
-      spendFault();
+      faults.spend();
       return reply
         .code(429)
         .headers({
@@ -444,7 +434,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     }
     if (fault?.type === 'server-error') {
       const status = fault.status ?? 500;
-      spendFault();
+      faults.spend();
       return reply.code(status).send(hubSpotError('internal error', 'INTERNAL_ERROR'));
     }
   });
@@ -665,21 +655,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     requests.length = 0;
     return reply.code(204).send();
   });
-  app.put('/_sandbox/fault', (req, reply) => {
-    if (req.body === null || req.body === undefined) {
-      setFault(undefined);
-      return reply.code(204).send();
-    }
-    const parsed = hubSpotFaultSchema.safeParse(req.body);
-    if (!parsed.success) return reply.code(400).send({ error: z.prettifyError(parsed.error) });
-    setFault(parsed.data);
-    return reply.code(204).send();
-  });
-  app.delete('/_sandbox/fault', (_req, reply) => {
-    setFault(undefined);
-    return reply.code(204).send();
-  });
-  app.get('/_sandbox/fault', () => ({ fault: fault ?? null, remaining: remaining ?? null }));
+  faults.registerRoutes(app, hubSpotFaultSchema);
 
   if (opts.seedDemo) seedDemo({ upsertContact, upsertDeal, upsertCompany }, now());
 
@@ -695,7 +671,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     upsertContact,
     upsertDeal,
     upsertCompany,
-    setFault,
+    setFault: (fault) => faults.set(fault),
     close: () => app.close(),
   };
 }
