@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -144,9 +144,14 @@ describe('relay events validate', () => {
     const { code, out, err } = validate(EXAMPLE);
     assert.equal(code, 0);
     assert.equal(err, '');
+    // The line of the manager definition's customerId, found in the file so that comments may change above it.
+    const lines = readFileSync(EXAMPLE, 'utf8').split('\n');
+    const defLine = lines.findIndex((l) => l.includes('id: newsletter-form-mcc'));
+    const line = lines.findIndex((l, i) => i > defLine && l.trim().startsWith('customerId:')) + 1;
+    assert.ok(defLine >= 0 && line > defLine);
     assert.equal(
       out,
-      `warning definitions[4].customerId (line 102, definition "newsletter-form-mcc"): ${MANAGER_FORM_WARNING}\n` +
+      `warning definitions[4].customerId (line ${line}, definition "newsletter-form-mcc"): ${MANAGER_FORM_WARNING}\n` +
         `${EXAMPLE}: valid (5 conversion events, 0 errors, 1 warning)\n`,
     );
   });
