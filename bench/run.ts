@@ -3,11 +3,13 @@
 import os from 'node:os';
 import { runCm360BatcherBench } from './cm360-batcher';
 import { formatRange, formatRate, median, nowMs, type BenchResult } from './common';
+import { runGoogleAdsBatcherBench } from './google-ads-batcher';
 import { runIdentifiersBench } from './identifiers';
 
 const BENCHMARKS: Record<string, () => BenchResult | Promise<BenchResult>> = {
   identifiers: runIdentifiersBench,
   'cm360-batcher': runCm360BatcherBench,
+  'google-ads-batcher': runGoogleAdsBatcherBench,
 };
 
 function table(rows: string[][]): string {
