@@ -1,10 +1,11 @@
 // Real Temporal servers for tests: the Java time-skipping test server and the CLI dev server, both
 // installed from PyPI by scripts/install-temporal.mjs and found by path.
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { QueryDefinition, Workflow, WorkflowResultType } from '@temporalio/common';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure, type QueryDefinition } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -76,18 +77,17 @@ export type Outcome<R> = { value: R } | { error: unknown };
  * `status` query (read while the worker still runs), the RelayStatus/RelayReason search attributes, and the
  * keys of each search-attribute upsert in order (each one is a billed command).
  */
-export async function observeRun<W extends Workflow, S>(
+export async function observeRun<R, S>(
   worker: Worker,
-  handle: WorkflowHandle<W>,
+  handle: Pick<WorkflowHandle, 'query' | 'describe' | 'fetchHistory'> & { result(): Promise<R> },
   statusQuery: QueryDefinition<S>,
 ): Promise<{
-  outcome: Outcome<WorkflowResultType<W>>;
+  outcome: Outcome<R>;
   status: S;
   upserts: string[][];
   relayStatus?: string;
   relayReason?: string;
 }> {
-  type R = WorkflowResultType<W>;
   const { outcome, status } = await worker.runUntil(async () => {
     const outcome = await handle.result().then(
       (value): Outcome<R> => ({ value }),
@@ -107,4 +107,18 @@ export async function observeRun<W extends Workflow, S>(
     relayStatus: typedSearchAttributes.get(RelayStatus),
     relayReason: typedSearchAttributes.get(RelayReason),
   };
+}
+
+/** The workflow's result, failing the test if it failed instead. */
+export function expectCompleted<R>(outcome: Outcome<R>): R {
+  if ('error' in outcome) assert.fail(`expected the workflow to complete, it failed: ${String(outcome.error)}`);
+  return outcome.value;
+}
+
+/** The typed ApplicationFailure the workflow failed with, failing the test if it did anything else. */
+export function expectFailure(outcome: Outcome<unknown>): ApplicationFailure {
+  assert.ok('error' in outcome, `expected the workflow to fail, it returned ${JSON.stringify(outcome)}`);
+  assert.ok(outcome.error instanceof WorkflowFailedError, String(outcome.error));
+  assert.ok(outcome.error.cause instanceof ApplicationFailure, String(outcome.error.cause));
+  return outcome.error.cause;
 }

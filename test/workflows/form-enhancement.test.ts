@@ -2,8 +2,6 @@
 // over a scripted uploader, so row and request errors are classified as in production.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { createGoogleAdsActivities } from '../../src/activities/google-ads';
@@ -22,10 +20,17 @@ import {
   formEnhancementStatusQuery,
   formEnhancementWorkflow,
   type FormEnhancementInput,
-  type FormEnhancementResult,
 } from '../../src/workflows/form-enhancement';
 import { RelayAccount, RelayFlow, RelayStatus } from '../../src/workflows/search-attributes';
-import { createTimeSkippingEnv, observeRun, testDataConverter, uniqueId, workflowBundle } from '../helpers/temporal';
+import {
+  createTimeSkippingEnv,
+  expectCompleted as value,
+  expectFailure as failure,
+  observeRun,
+  testDataConverter,
+  uniqueId,
+  workflowBundle,
+} from '../helpers/temporal';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -136,18 +141,6 @@ async function run(opts: RunOptions = {}) {
     input,
     deadlineMs: submittedAtMs + ENHANCEMENT_WINDOW_MS - (opts.input?.safetyMarginMs ?? MARGIN),
   };
-}
-
-function value(outcome: { value: FormEnhancementResult } | { error: unknown }): FormEnhancementResult {
-  if ('error' in outcome) assert.fail(`expected the workflow to complete, it failed: ${String(outcome.error)}`);
-  return outcome.value;
-}
-
-function failure(outcome: { value: FormEnhancementResult } | { error: unknown }): ApplicationFailure {
-  assert.ok('error' in outcome, `expected the workflow to fail, it returned ${JSON.stringify(outcome)}`);
-  assert.ok(outcome.error instanceof WorkflowFailedError, String(outcome.error));
-  assert.ok(outcome.error.cause instanceof ApplicationFailure, String(outcome.error.cause));
-  return outcome.error.cause;
 }
 
 const rowError = (category: string, name: string, retryDelayMs?: number): GoogleAdsRowResult => ({

@@ -3,7 +3,6 @@
 // classification as in production.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -26,10 +25,17 @@ import {
   lifecycleConversionWorkflow,
   lifecycleStatusQuery,
   type LifecycleConversionInput,
-  type LifecycleResult,
 } from '../../src/workflows/lifecycle-conversion';
 import { RelayAccount, RelayFlow, RelayStatus } from '../../src/workflows/search-attributes';
-import { createTimeSkippingEnv, observeRun, testDataConverter, uniqueId, workflowBundle } from '../helpers/temporal';
+import {
+  createTimeSkippingEnv,
+  expectCompleted as value,
+  expectFailure as failure,
+  observeRun,
+  testDataConverter,
+  uniqueId,
+  workflowBundle,
+} from '../helpers/temporal';
 
 const HOUR = 3_600_000;
 const EMAIL_HASH = '0c7e6a405862e402eb76a70f8a26fc732d07c32931e9fae9ab1582911d2e8a3b';
@@ -169,18 +175,6 @@ async function run(opts: RunOptions = {}) {
     ],
   });
   return { ...(await observeRun(worker, handle, lifecycleStatusQuery)), uploads, contactReads, dealReads };
-}
-
-function value(outcome: { value: LifecycleResult } | { error: unknown }): LifecycleResult {
-  if ('error' in outcome) assert.fail(`expected the workflow to complete, it failed: ${String(outcome.error)}`);
-  return outcome.value;
-}
-
-function failure(outcome: { value: LifecycleResult } | { error: unknown }): ApplicationFailure {
-  assert.ok('error' in outcome, `expected the workflow to fail, it returned ${JSON.stringify(outcome)}`);
-  assert.ok(outcome.error instanceof WorkflowFailedError, String(outcome.error));
-  assert.ok(outcome.error.cause instanceof ApplicationFailure, String(outcome.error.cause));
-  return outcome.error.cause;
 }
 
 const rowError = (category: string, name: string, retryDelayMs?: number): GoogleAdsRowResult => ({
