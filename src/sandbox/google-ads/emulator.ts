@@ -410,14 +410,16 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
     }
     return f;
   };
-  const takeRowFault = (method: GoogleAdsEmulatorMethod, orderId: string | undefined) => {
+  /** The injected error for this row's order id, if a row fault is armed for it (using up one of its times). */
+  const takeRowFault = (method: GoogleAdsEmulatorMethod, orderId: string | undefined): RowErr[] | undefined => {
     const f = orderId === undefined ? undefined : rowFaults.get(orderId);
     if (!f || (f.method && f.method !== method)) return undefined;
     if (f.times !== undefined) {
       f.times -= 1;
       if (f.times <= 0) rowFaults.delete(f.orderId);
     }
-    return f;
+    const message = f.message ?? `${f.category}.${f.name} (injected by the emulator)`;
+    return [{ ...rowErr(f.category, f.name, message), retryDelayMs: f.retryDelayMs }];
   };
 
   type Callback = grpc.sendUnaryData<Record<string, unknown>>;
@@ -659,18 +661,8 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
         );
       }
       if (errs.length > 0) return errs;
-      const fault = takeRowFault(method, c.order_id);
-      if (fault)
-        return [
-          {
-            ...rowErr(
-              fault.category,
-              fault.name,
-              fault.message ?? `${fault.category}.${fault.name} (injected by the emulator)`,
-            ),
-            retryDelayMs: fault.retryDelayMs,
-          },
-        ];
+      const injected = takeRowFault(method, c.order_id);
+      if (injected) return injected;
       const key = keyOf(c);
       if (clickKeys.has(key)) {
         return c.order_id
@@ -796,18 +788,8 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
         }
       }
       if (errs.length > 0) return errs;
-      const fault = takeRowFault(method, a.order_id);
-      if (fault)
-        return [
-          {
-            ...rowErr(
-              fault.category,
-              fault.name,
-              fault.message ?? `${fault.category}.${fault.name} (injected by the emulator)`,
-            ),
-            retryDelayMs: fault.retryDelayMs,
-          },
-        ];
+      const injected = takeRowFault(method, a.order_id);
+      if (injected) return injected;
       if (!enhancement) return [];
       const key = keyOf(a);
       if (enhancementKeys.has(key)) {
