@@ -26,12 +26,17 @@ import {
   lifecycleWorkflowId,
 } from '../../src/workflows/lifecycle-conversion';
 import { RelayAccount, RelayFlow, RelayStatus } from '../../src/workflows/search-attributes';
+import {
+  EMAIL_HASH,
+  formDefinition,
+  lifecycleDefinition,
+  NAME_HASH,
+  PHONE_HASH,
+  rowError,
+} from '../helpers/hubspot-google-ads';
 import { createTimeSkippingEnv, testDataConverter, workflowBundle } from '../helpers/temporal';
 
 const HOUR = 3_600_000;
-const EMAIL_HASH = '0c7e6a405862e402eb76a70f8a26fc732d07c32931e9fae9ab1582911d2e8a3b';
-const PHONE_HASH = 'd3e0e3b1bd1e1bd7b6c2b5d2b4f8a5cf2d2fb48f0d0a0b4e8c0f6ac02f3b6e11';
-const NAME_HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
 
 type Activities = Parameters<typeof Worker.create>[0]['activities'];
 
@@ -90,26 +95,6 @@ function cm360(answers: Script<Cm360RowResult>, captureAgoMs = 0): (name: string
 
 // ------------------------------------------------------------------------------- Flow A (lifecycle)
 
-const lifecycleDefinition = (overrides: Partial<LifecycleDefinition> = {}): LifecycleDefinition => ({
-  id: 'sql-to-google',
-  name: 'SQL to Google Ads',
-  enabled: true,
-  createdAt: '2025-01-01T00:00:00+01:00',
-  customerId: '1234567890',
-  loginCustomerId: '9876543210',
-  value: { type: 'deal_amount', default: 50, currency: 'EUR' },
-  consent: { property: 'ads_consent', value: 'true' },
-  sharedFields: ['email', 'phone'],
-  contacts: 'all',
-  primary: true,
-  trigger: {
-    type: 'lifecycle_stage',
-    stage: 'salesqualifiedlead',
-    conversionAction: 'customers/1234567890/conversionActions/555',
-  },
-  ...overrides,
-});
-
 const consentingContact: ContactReadResult = {
   found: true,
   hashed: { hashedEmail: EMAIL_HASH, hashedPhoneNumber: PHONE_HASH },
@@ -121,17 +106,12 @@ const consentingContact: ContactReadResult = {
 };
 const openDeal: HubSpotDeal = { id: 'deal-1', amount: 1000, probability: 0.4, closed: false, closedWon: false };
 
-const clickRowError = (name: string): GoogleAdsRowResult => ({
-  ok: false,
-  errors: [{ category: 'conversion_upload_error', name, message: `${name} (recorded)` }],
-});
-
 function lifecycle(opts: {
   uploads?: Script<GoogleAdsRowResult>;
   contact?: ContactReadResult;
   definition?: LifecycleDefinition;
 }): (name: string) => Scenario {
-  const def = opts.definition ?? lifecycleDefinition();
+  const def = opts.definition ?? lifecycleDefinition({ sharedFields: ['email', 'phone'] });
   return (name) => ({
     activities: () => {
       const hubspot: HubSpotActivities = {
@@ -171,35 +151,12 @@ function lifecycle(opts: {
 
 // ------------------------------------------------------------------------------------ Flow B (form)
 
-const formDefinition = (overrides: Partial<FormDefinition> = {}): FormDefinition => ({
-  id: 'demo-request',
-  name: 'Demo request form',
-  enabled: true,
-  createdAt: '2025-01-01T00:00:00+01:00',
-  customerId: '1234567890',
-  value: { type: 'custom', amount: 120, currency: 'EUR' },
-  sharedFields: ['email', 'firstName', 'address'],
-  contacts: 'all',
-  primary: true,
-  trigger: {
-    type: 'form_submission',
-    formId: 'f0a1b2c3-form',
-    conversionAction: 'customers/1234567890/conversionActions/777',
-  },
-  ...overrides,
-});
-
-const adjustmentRowError = (name: string): GoogleAdsRowResult => ({
-  ok: false,
-  errors: [{ category: 'conversion_adjustment_upload_error', name, message: `${name} (recorded)` }],
-});
-
 function form(opts: {
   uploads?: Script<GoogleAdsRowResult>;
   definition?: FormDefinition;
   submittedAgoMs?: number;
 }): (name: string) => Scenario {
-  const def = opts.definition ?? formDefinition();
+  const def = opts.definition ?? formDefinition({ sharedFields: ['email', 'firstName', 'address'] });
   return (name) => ({
     activities: () =>
       createGoogleAdsActivities({
@@ -262,24 +219,26 @@ const scenarios: Record<string, (name: string) => Scenario> = {
   'lifecycle-ineligible-disabled': lifecycle({ definition: lifecycleDefinition({ enabled: false }) }),
   'lifecycle-ineligible-no-consent': lifecycle({ contact: { ...consentingContact, consentValue: 'false' } }),
   'lifecycle-too-recent-then-uploaded': lifecycle({
-    uploads: (n) => (n <= 2 ? clickRowError('TOO_RECENT_EVENT') : { ok: true }),
+    uploads: (n) => (n <= 2 ? rowError('conversion_upload_error', 'TOO_RECENT_EVENT') : { ok: true }),
   }),
   'lifecycle-transient-then-already-uploaded': lifecycle({
     uploads: (n) =>
       n === 1
         ? new GoogleAdsRequestError({ kind: 'transient', grpcCode: 14, message: 'gRPC UNAVAILABLE (14)' })
-        : clickRowError('CLICK_CONVERSION_ALREADY_EXISTS'),
+        : rowError('conversion_upload_error', 'CLICK_CONVERSION_ALREADY_EXISTS'),
   }),
-  'lifecycle-permanent-failure': lifecycle({ uploads: () => clickRowError('EXPIRED_EVENT') }),
+  'lifecycle-permanent-failure': lifecycle({ uploads: () => rowError('conversion_upload_error', 'EXPIRED_EVENT') }),
 
   'form-enhanced': form({}),
   'form-too-recent-then-already-enhanced': form({
     uploads: (n) =>
-      n <= 2 ? adjustmentRowError('TOO_RECENT_CONVERSION') : adjustmentRowError('CONVERSION_ALREADY_ENHANCED'),
+      n <= 2
+        ? rowError('conversion_adjustment_upload_error', 'TOO_RECENT_CONVERSION')
+        : rowError('conversion_adjustment_upload_error', 'CONVERSION_ALREADY_ENHANCED'),
   }),
   'form-manager-not-sent': form({ definition: formDefinition({ managerAccount: true }) }),
   'form-deadline-exceeded': form({
-    uploads: () => adjustmentRowError('TOO_RECENT_CONVERSION'),
+    uploads: () => rowError('conversion_adjustment_upload_error', 'TOO_RECENT_CONVERSION'),
     submittedAgoMs: 20 * HOUR,
   }),
   'form-transient-until-deadline': form({

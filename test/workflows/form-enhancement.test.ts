@@ -31,13 +31,11 @@ import {
   uniqueId,
   workflowBundle,
 } from '../helpers/temporal';
+import { EMAIL_HASH, formDefinition, NAME_HASH, PHONE_HASH, rowError } from '../helpers/hubspot-google-ads';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
 const MARGIN = 10 * MINUTE;
-const EMAIL_HASH = '0c7e6a405862e402eb76a70f8a26fc732d07c32931e9fae9ab1582911d2e8a3b';
-const PHONE_HASH = 'd3e0e3b1bd1e1bd7b6c2b5d2b4f8a5cf2d2fb48f0d0a0b4e8c0f6ac02f3b6e11';
-const NAME_HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
 const USER_AGENT = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36';
 const IDENTIFIERS: GoogleAdsUserIdentifier[] = [
   { hashed_email: EMAIL_HASH },
@@ -52,27 +50,6 @@ before(async () => {
 after(async () => {
   await env?.teardown();
 });
-
-function definition(overrides: Partial<FormDefinition> = {}): FormDefinition {
-  return {
-    id: 'demo-request',
-    name: 'Demo request form',
-    enabled: true,
-    createdAt: '2025-01-01T00:00:00+01:00',
-    customerId: '1234567890',
-    loginCustomerId: '9876543210',
-    value: { type: 'custom', amount: 120, currency: 'EUR' },
-    sharedFields: ['email', 'phone', 'firstName', 'address'],
-    contacts: 'all',
-    primary: true,
-    trigger: {
-      type: 'form_submission',
-      formId: 'f0a1b2c3-form',
-      conversionAction: 'customers/1234567890/conversionActions/777',
-    },
-    ...overrides,
-  };
-}
 
 /** Answers each upload from a script that sees the attempt number (1-based). */
 type Script = (attempt: number) => GoogleAdsRowResult | Error;
@@ -107,7 +84,7 @@ async function run(opts: RunOptions = {}) {
     workflowBundle: await workflowBundle(),
     dataConverter: testDataConverter(),
   });
-  const def = opts.definition ?? definition();
+  const def = opts.definition ?? formDefinition();
   // Whole seconds, as a submittedAt with an offset arrives from HubSpot.
   const submittedAtMs = Math.floor(((await env.currentTimeMs()) - (opts.submittedAgoMs ?? 0)) / 1000) * 1000;
   const submissionId = uniqueId('submission');
@@ -143,11 +120,6 @@ async function run(opts: RunOptions = {}) {
   };
 }
 
-const rowError = (category: string, name: string, retryDelayMs?: number): GoogleAdsRowResult => ({
-  ok: false,
-  errors: [{ category, name, message: `${name} from the scripted uploader`, retryDelayMs }],
-});
-
 describe('formEnhancementWorkflow: uploads', () => {
   test('uploads one ENHANCEMENT keyed by the submission id, with a restatement of the custom value', async () => {
     const r = await run();
@@ -177,7 +149,7 @@ describe('formEnhancementWorkflow: uploads', () => {
 
   test('a deal-amount value restates nothing; a missing user agent or gclid is left out', async () => {
     const r = await run({
-      definition: definition({
+      definition: formDefinition({
         value: { type: 'deal_amount', default: 40, currency: 'EUR' },
         loginCustomerId: undefined,
       }),
@@ -194,7 +166,7 @@ describe('formEnhancementWorkflow: uploads', () => {
 
 describe('formEnhancementWorkflow: nothing is sent', () => {
   test('a manager account: NOT_SENT MANAGER_ACCOUNT, no upload', async () => {
-    const r = await run({ definition: definition({ managerAccount: true }) });
+    const r = await run({ definition: formDefinition({ managerAccount: true }) });
     const result = value(r.outcome);
     assert.equal(result.outcome, 'NOT_SENT');
     assert.equal(result.outcome === 'NOT_SENT' && result.reason, Ineligible.ManagerAccount);
@@ -207,7 +179,7 @@ describe('formEnhancementWorkflow: nothing is sent', () => {
   });
 
   test('a switched-off definition: NOT_SENT DEFINITION_DISABLED, no upload', async () => {
-    const r = await run({ definition: definition({ enabled: false }) });
+    const r = await run({ definition: formDefinition({ enabled: false }) });
     const result = value(r.outcome);
     assert.equal(result.outcome === 'NOT_SENT' && result.reason, Ineligible.DefinitionDisabled);
     assert.equal(r.uploads.length, 0);

@@ -36,11 +36,9 @@ import {
   uniqueId,
   workflowBundle,
 } from '../helpers/temporal';
+import { EMAIL_HASH, lifecycleDefinition, NAME_HASH, PHONE_HASH, rowError } from '../helpers/hubspot-google-ads';
 
 const HOUR = 3_600_000;
-const EMAIL_HASH = '0c7e6a405862e402eb76a70f8a26fc732d07c32931e9fae9ab1582911d2e8a3b';
-const PHONE_HASH = 'd3e0e3b1bd1e1bd7b6c2b5d2b4f8a5cf2d2fb48f0d0a0b4e8c0f6ac02f3b6e11';
-const NAME_HASH = '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08';
 const GCLID = 'Cj0KCQiA-test-gclid';
 /** 2025-03-04 05:06:07 UTC, with a fraction Google's date-time format has no room for. */
 const STAGE_ENTERED_AT = '2025-03-04T05:06:07.890Z';
@@ -55,29 +53,6 @@ before(async () => {
 after(async () => {
   await env?.teardown();
 });
-
-function definition(overrides: Partial<LifecycleDefinition> = {}): LifecycleDefinition {
-  return {
-    id: 'sql-to-google',
-    name: 'SQL to Google Ads',
-    enabled: true,
-    // 2024-12-31T23:00:00Z: the offset matters for the "before the definition" rule.
-    createdAt: '2025-01-01T00:00:00+01:00',
-    customerId: '1234567890',
-    loginCustomerId: '9876543210',
-    value: { type: 'deal_amount', default: 50, currency: 'EUR' },
-    consent: { property: 'ads_consent', value: 'true' },
-    sharedFields: ['email', 'phone', 'firstName', 'address'],
-    contacts: 'all',
-    primary: true,
-    trigger: {
-      type: 'lifecycle_stage',
-      stage: 'salesqualifiedlead',
-      conversionAction: 'customers/1234567890/conversionActions/555',
-    },
-    ...overrides,
-  };
-}
 
 function contact(overrides: Partial<ContactSnapshot> = {}): ContactSnapshot {
   return {
@@ -154,7 +129,7 @@ async function run(opts: RunOptions = {}) {
     workflowBundle: await workflowBundle(),
     dataConverter: testDataConverter(),
   });
-  const def = opts.definition ?? definition();
+  const def = opts.definition ?? lifecycleDefinition();
   const input: LifecycleConversionInput = {
     portalId: '62515',
     eventId: uniqueId('event'),
@@ -176,11 +151,6 @@ async function run(opts: RunOptions = {}) {
   });
   return { ...(await observeRun(worker, handle, lifecycleStatusQuery)), uploads, contactReads, dealReads };
 }
-
-const rowError = (category: string, name: string, retryDelayMs?: number): GoogleAdsRowResult => ({
-  ok: false,
-  errors: [{ category, name, message: `${name} from the scripted uploader`, retryDelayMs }],
-});
 
 describe('lifecycleConversionWorkflow: eligible contacts', () => {
   test('uploads one click conversion built from the contact, the deal and the definition', async () => {
@@ -252,7 +222,7 @@ describe('lifecycleConversionWorkflow: eligible contacts', () => {
 
   test('no gclid, a fixed value and no consent property: no gclid, no consent, no deal read', async () => {
     const r = await run({
-      definition: definition({ value: { type: 'custom', amount: 75.5, currency: 'USD' }, consent: undefined }),
+      definition: lifecycleDefinition({ value: { type: 'custom', amount: 75.5, currency: 'USD' }, consent: undefined }),
       contact: contact({ clickIds: {}, consentValue: undefined, hashed: { hashedEmail: EMAIL_HASH } }),
     });
     assert.equal(value(r.outcome).outcome, 'UPLOADED');
@@ -288,7 +258,7 @@ describe('lifecycleConversionWorkflow: ineligible contacts complete without an u
     {
       name: 'definition switched off',
       reason: Ineligible.DefinitionDisabled,
-      opts: { definition: definition({ enabled: false }) },
+      opts: { definition: lifecycleDefinition({ enabled: false }) },
       readsContact: false,
     },
     {
@@ -312,7 +282,7 @@ describe('lifecycleConversionWorkflow: ineligible contacts complete without an u
     {
       name: 'with_click_id definition, contact without a gclid',
       reason: Ineligible.NoClickId,
-      opts: { definition: definition({ contacts: 'with_click_id' }), contact: contact({ clickIds: {} }) },
+      opts: { definition: lifecycleDefinition({ contacts: 'with_click_id' }), contact: contact({ clickIds: {} }) },
       readsContact: true,
     },
     {
