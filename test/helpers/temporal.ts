@@ -10,7 +10,7 @@ import {
   bundleWorkflowCode,
   DefaultLogger,
   Runtime,
-  type Worker,
+  Worker,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { temporalCliPath, temporalTestServerPath } from '../../src/dev/temporal-binaries';
@@ -121,4 +121,20 @@ export function expectFailure(outcome: Outcome<unknown>): ApplicationFailure {
   assert.ok(outcome.error instanceof WorkflowFailedError, String(outcome.error));
   assert.ok(outcome.error.cause instanceof ApplicationFailure, String(outcome.error.cause));
   return outcome.error.cause;
+}
+
+/** A worker for the test environment on a task queue of its own, with the real workflow bundle and codec. */
+export async function createTestWorker(
+  env: TestWorkflowEnvironment,
+  activities: object,
+): Promise<{ worker: Worker; taskQueue: string }> {
+  const taskQueue = uniqueId('tq');
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    activities,
+    workflowBundle: await workflowBundle(),
+    dataConverter: testDataConverter(),
+  });
+  return { worker, taskQueue };
 }

@@ -5,7 +5,6 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { createCm360Activities } from '../../src/activities/cm360';
 import { Cm360HttpError } from '../../src/clients/cm360/errors';
 import { DEFAULT_CM360_TIMING, type Cm360Timing } from '../../src/domain/cm360/outcomes';
@@ -15,7 +14,7 @@ import {
   cm360StatusQuery,
   type Cm360EnhancementInput,
 } from '../../src/workflows/cm360-enhancement';
-import { createTimeSkippingEnv, observeRun, testDataConverter, uniqueId, workflowBundle } from '../helpers/temporal';
+import { createTestWorker, createTimeSkippingEnv, observeRun, uniqueId } from '../helpers/temporal';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;
@@ -59,14 +58,7 @@ async function run(script: Script, opts: { captureAgoMs?: number; timing?: Parti
       }),
     },
   });
-  const taskQueue = uniqueId('tq');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    activities,
-    workflowBundle: await workflowBundle(),
-    dataConverter: testDataConverter(),
-  });
+  const { worker, taskQueue } = await createTestWorker(env, activities);
   const captureMs = (await env.currentTimeMs()) - (opts.captureAgoMs ?? 0);
   const input: Cm360EnhancementInput = {
     profileId: 'profile-1',

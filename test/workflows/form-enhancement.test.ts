@@ -3,7 +3,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { createGoogleAdsActivities } from '../../src/activities/google-ads';
 import { GoogleAdsRequestError } from '../../src/clients/google-ads/errors';
 import type { FormDefinition } from '../../src/domain/conversion-events/definitions';
@@ -23,13 +22,12 @@ import {
 } from '../../src/workflows/form-enhancement';
 import { RelayAccount, RelayFlow, RelayStatus } from '../../src/workflows/search-attributes';
 import {
+  createTestWorker,
   createTimeSkippingEnv,
   expectCompleted as value,
   expectFailure as failure,
   observeRun,
-  testDataConverter,
   uniqueId,
-  workflowBundle,
 } from '../helpers/temporal';
 import { EMAIL_HASH, formDefinition, NAME_HASH, PHONE_HASH, rowError } from '../helpers/hubspot-google-ads';
 
@@ -76,14 +74,7 @@ async function run(opts: RunOptions = {}) {
       },
     },
   });
-  const taskQueue = uniqueId('tq');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    activities,
-    workflowBundle: await workflowBundle(),
-    dataConverter: testDataConverter(),
-  });
+  const { worker, taskQueue } = await createTestWorker(env, activities);
   const def = opts.definition ?? formDefinition();
   // Whole seconds, as a submittedAt with an offset arrives from HubSpot.
   const submittedAtMs = Math.floor(((await env.currentTimeMs()) - (opts.submittedAgoMs ?? 0)) / 1000) * 1000;

@@ -5,7 +5,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
 import { createGoogleAdsActivities } from '../../src/activities/google-ads';
 import type {
   ContactReadResult,
@@ -28,13 +27,12 @@ import {
 } from '../../src/workflows/lifecycle-conversion';
 import { RelayAccount, RelayFlow, RelayStatus } from '../../src/workflows/search-attributes';
 import {
+  createTestWorker,
   createTimeSkippingEnv,
   expectCompleted as value,
   expectFailure as failure,
   observeRun,
-  testDataConverter,
   uniqueId,
-  workflowBundle,
 } from '../helpers/temporal';
 import { EMAIL_HASH, lifecycleDefinition, NAME_HASH, PHONE_HASH, rowError } from '../helpers/hubspot-google-ads';
 
@@ -121,14 +119,7 @@ async function run(opts: RunOptions = {}) {
       uploadEnhancement: () => Promise.reject(new Error('Flow A never uploads enhancements')),
     },
   });
-  const taskQueue = uniqueId('tq');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    activities: { ...hubspot, ...googleAds },
-    workflowBundle: await workflowBundle(),
-    dataConverter: testDataConverter(),
-  });
+  const { worker, taskQueue } = await createTestWorker(env, { ...hubspot, ...googleAds });
   const def = opts.definition ?? lifecycleDefinition();
   const input: LifecycleConversionInput = {
     portalId: '62515',
