@@ -13,16 +13,10 @@ import { hashIdentity } from '../domain/identifiers/hash';
 import type { ClickIdProperties } from '../domain/conversion-events/definitions';
 import type { DroppedIdentifier, HashedIdentity, PlainIdentity } from '../domain/identifiers/types';
 
-export const HubSpotFailure = {
-  RateLimited: 'HubSpotRateLimited',
-  Transient: 'HubSpotTransient',
-  Auth: 'HubSpotAuthError',
-  Invalid: 'HubSpotInvalid',
-} as const;
-export type HubSpotFailureType = (typeof HubSpotFailure)[keyof typeof HubSpotFailure];
-export const HUBSPOT_NON_RETRYABLE: string[] = [HubSpotFailure.Invalid];
-/** Credentials failures wait this long, so an operator can fix the token or scopes before the work expires. */
-export const HUBSPOT_AUTH_RETRY_DELAY_MS = 15 * 60_000;
+import { HUBSPOT_AUTH_RETRY_DELAY_MS, HubSpotFailure } from '../domain/hubspot/failures';
+
+export { HUBSPOT_AUTH_RETRY_DELAY_MS, HUBSPOT_NON_RETRYABLE, HubSpotFailure } from '../domain/hubspot/failures';
+export type { HubSpotFailureType } from '../domain/hubspot/failures';
 
 export const SHARED_FIELDS = ['email', 'phone', 'firstName', 'lastName', 'address'] as const;
 export type SharedField = (typeof SHARED_FIELDS)[number];

@@ -5,6 +5,7 @@ import { bearerMatches } from './auth';
 import { registerCm360Routes, type Cm360RouteOptions } from './cm360-routes';
 import { registerCodecRoutes } from './codec-routes';
 import { registerHubSpotRoutes, type HubSpotRouteOptions } from './hubspot-routes';
+import { registerPendoRoutes, type PendoRouteOptions } from './pendo-routes';
 
 export interface ApiOptions {
   apiKey: string;
@@ -14,6 +15,8 @@ export interface ApiOptions {
   hubspot?: Omit<HubSpotRouteOptions, 'apiKey'>;
   /** Serve /codec/{encode,decode} for the Web UI. */
   codec?: { codec: PayloadCodec; corsOrigins: string[] };
+  /** The Pendo import's routes; without a config they answer 503 saying what is missing. */
+  pendo?: PendoRouteOptions;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -50,5 +53,6 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   registerCm360Routes(app, opts.cm360);
   if (opts.codec) registerCodecRoutes(app, opts.codec);
   if (opts.hubspot) registerHubSpotRoutes(app, { ...opts.hubspot, apiKey: opts.apiKey });
+  if (opts.pendo) registerPendoRoutes(app, opts.pendo);
   return app;
 }

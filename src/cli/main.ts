@@ -4,9 +4,16 @@ import { msToNumber } from '@temporalio/common/lib/time';
 import { ConfigError, loadConfig } from '../config/env';
 import { startCm360Emulator } from '../sandbox/cm360';
 import { startGoogleAdsEmulator } from '../sandbox/google-ads';
-import { startHubSpotEmulator } from '../sandbox/hubspot';
+import { Client, Connection } from '@temporalio/client';
+import { loadRelayConfigFile } from '../config/conversion-events';
+import { type Env } from '../config/env';
+import { DEMO_PENDO, startHubSpotEmulator } from '../sandbox/hubspot';
+import { startPendoEmulator } from '../sandbox/pendo';
+import { applyPendoSchedule, PENDO_SCHEDULE_ID } from '../schedules/pendo-import';
+import { codecFromKey, relayDataConverter } from '../temporal/data-converter';
 import { startApi, startWorker } from '../workers/composition';
-import { runDevStack } from '../workers/dev-stack';
+import { DEV_API_KEY, runDevStack } from '../workers/dev-stack';
+import { ApiCallError, runPendoPreview, runPendoStatus, runPendoSync, type ApiTarget } from './pendo';
 import { runEventsList, runEventsValidate } from './events';
 import { runIdentifiersHash } from './identifiers-hash';
 
@@ -21,6 +28,13 @@ const USAGE = `usage: relay <command>
                         the HubSpot CRM emulator, with demo contacts and deals
   sandbox google-ads [--port N]
                         the Google Ads gRPC emulator (ConversionUploadService, ConversionAdjustmentUploadService)
+  sandbox pendo [--port N]
+                        the Pendo metadata API emulator, with the demo visitors and accounts
+  pendo sync [--wait]   run the HubSpot → Pendo import now (through the api); --wait follows it to the end
+  pendo status [--json] the last finished import, the running one, and the next nightly start
+  pendo preview [--level visitor|account] [--limit N] [--json]
+                        each chosen property's Pendo type and the exact payload of a few records; writes nothing
+  pendo schedule apply  create or update the nightly schedule from RELAY_CONFIG (the worker does this at start)
   events list [file]    the conversion event definitions (default: RELAY_CONFIG) and their status
   events validate [file]
                         every problem of a definitions file; exit 1 on errors
@@ -63,6 +77,14 @@ async function main(argv: string[]): Promise<number> {
         : runEventsValidate(path, process.stdout, process.stderr);
     }
     case 'sandbox': {
+      if (sub === 'pendo') {
+        const { values } = parseArgs({ args: rest, options: { port: { type: 'string' } } });
+        const pendo = await startPendoEmulator({ port: Number(values.port ?? 8092), seedDemo: DEMO_PENDO });
+        console.log(`Pendo sandbox emulator at ${pendo.baseUrl}`);
+        process.once('SIGINT', () => void pendo.close());
+        process.once('SIGTERM', () => void pendo.close());
+        return -1;
+      }
       if (sub === 'hubspot' || sub === 'google-ads') {
         const { values } = parseArgs({ args: rest, options: { port: { type: 'string' } } });
         const stops: (() => Promise<void>)[] = [];
@@ -93,6 +115,46 @@ async function main(argv: string[]): Promise<number> {
       process.once('SIGTERM', () => void emulator.close());
       return -1;
     }
+    case 'pendo': {
+      const env = loadConfig(process.env);
+      if (sub === 'schedule' && rest[0] === 'apply') return applySchedule(env);
+      const api = apiTarget(env);
+      try {
+        if (sub === 'sync') {
+          const { values } = parseArgs({ args: rest, options: { wait: { type: 'boolean', default: false } } });
+          return await runPendoSync(api, { wait: values.wait ?? false }, process.stdout, process.stderr);
+        }
+        if (sub === 'status') {
+          const { values } = parseArgs({ args: rest, options: { json: { type: 'boolean', default: false } } });
+          return await runPendoStatus(api, { json: values.json ?? false }, process.stdout);
+        }
+        if (sub === 'preview') {
+          const { values } = parseArgs({
+            args: rest,
+            options: {
+              level: { type: 'string' },
+              limit: { type: 'string' },
+              json: { type: 'boolean', default: false },
+            },
+          });
+          if (values.level !== undefined && values.level !== 'visitor' && values.level !== 'account') {
+            console.error('--level is visitor or account');
+            return 2;
+          }
+          const limit = values.limit === undefined ? undefined : Number(values.limit);
+          if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 100)) {
+            console.error('--limit is a whole number from 1 to 100');
+            return 2;
+          }
+          return await runPendoPreview(api, { level: values.level, limit, json: values.json ?? false }, process.stdout);
+        }
+      } catch (err) {
+        if (!(err instanceof ApiCallError)) throw err;
+        console.error(err.message);
+        return 1;
+      }
+      break;
+    }
     case 'identifiers': {
       if (sub !== 'hash') break;
       const env = loadConfig(process.env);
@@ -110,6 +172,34 @@ async function main(argv: string[]): Promise<number> {
   }
   console.error(`unknown command: ${argv.join(' ')}\n\n${USAGE}`);
   return 2;
+}
+
+function apiTarget(env: Env): ApiTarget {
+  return {
+    url: env.RELAY_API_URL ?? `http://${env.RELAY_HTTP_HOST}:${env.RELAY_HTTP_PORT}`,
+    apiKey: env.RELAY_API_KEY ?? DEV_API_KEY,
+  };
+}
+
+async function applySchedule(env: Env): Promise<number> {
+  const config = env.RELAY_CONFIG ? loadRelayConfigFile(env.RELAY_CONFIG).pendo : undefined;
+  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  try {
+    // The schedule's arguments hold no personal data; they are encrypted like every payload when the key is set.
+    const dataConverter = env.RELAY_PAYLOAD_KEY
+      ? relayDataConverter(codecFromKey(env.RELAY_PAYLOAD_KEY_ID, env.RELAY_PAYLOAD_KEY))
+      : undefined;
+    const client = new Client({
+      connection,
+      namespace: env.TEMPORAL_NAMESPACE,
+      ...(dataConverter ? { dataConverter } : {}),
+    });
+    const outcome = await applyPendoSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config });
+    console.log(`schedule ${PENDO_SCHEDULE_ID}: ${outcome}`);
+    return 0;
+  } finally {
+    await connection.close();
+  }
 }
 
 main(process.argv.slice(2)).then(

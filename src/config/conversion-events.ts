@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import type { z } from 'zod';
+import { z } from 'zod';
 import {
   configEnvelopeSchema,
   conversionEventsConfigSchema,
@@ -18,13 +18,22 @@ import {
   type Definition,
   type DefinitionProblem,
 } from '../domain/conversion-events/definitions';
+import { pendoConfigSchema, type PendoConfig } from '../domain/pendo/config';
 import { ConfigError } from './env';
 
 export interface LoadedConversionEvents {
-  /** Absent when the file has errors of form; then `problems` says why. */
+  /**
+   * The conversion event definitions; absent when the file has errors of form (then `problems` says why) or
+   * declares none (a file with only a `pendo:` section).
+   */
   config?: ConversionEventsConfig;
+  /** The `pendo:` section (Flow E), when the file has one without errors. */
+  pendo?: PendoConfig;
   problems: DefinitionProblem[];
 }
+
+/** Top-level sections of the file besides the conversion events (hubspot, googleAds, definitions). */
+const OTHER_SECTIONS = ['pendo'] as const;
 
 export interface LoadOptions {
   now?: number;
@@ -43,21 +52,41 @@ export function loadConversionEventsConfig(path: string, opts: LoadOptions = {})
   return parseConversionEventsConfig(text, formatOf(path), opts);
 }
 
+export interface RelayConfigFile {
+  conversionEvents?: ConversionEventsConfig;
+  pendo?: PendoConfig;
+  warnings: DefinitionProblem[];
+}
+
 /**
- * For the api and worker: the definitions, or a ConfigError listing every error in the file. Warnings do not
- * stop anything (a form on a manager account is allowed, it just never uploads); the caller should log them.
+ * For the api and worker: every section the file declares, or a ConfigError listing every error in it.
+ * Warnings do not stop anything (a form on a manager account is allowed, it just never uploads); the caller
+ * should log them.
  */
+export function loadRelayConfigFile(path: string, opts: LoadOptions = {}): RelayConfigFile {
+  const { config, pendo, problems } = loadConversionEventsConfig(path, opts);
+  const errors = problems.filter((p) => p.severity === 'error');
+  if (errors.length > 0) {
+    const lines = errors.map((p) => `  ${formatProblem(p)}`);
+    throw new ConfigError(`invalid configuration file ${path}:\n${lines.join('\n')}`);
+  }
+  return {
+    ...(config ? { conversionEvents: config } : {}),
+    ...(pendo ? { pendo } : {}),
+    warnings: problems.filter((p) => p.severity === 'warning'),
+  };
+}
+
+/** As loadRelayConfigFile, for callers that need conversion event definitions: a file without them is an error. */
 export function loadValidConversionEventsConfig(
   path: string,
   opts: LoadOptions = {},
 ): { config: ConversionEventsConfig; warnings: DefinitionProblem[] } {
-  const { config, problems } = loadConversionEventsConfig(path, opts);
-  const errors = problems.filter((p) => p.severity === 'error');
-  if (!config || errors.length > 0) {
-    const lines = errors.map((p) => `  ${formatProblem(p)}`);
-    throw new ConfigError(`invalid conversion events file ${path}:\n${lines.join('\n')}`);
+  const { conversionEvents, warnings } = loadRelayConfigFile(path, opts);
+  if (!conversionEvents) {
+    throw new ConfigError(`invalid configuration file ${path}:\n  (file): declares no conversion event definitions`);
   }
-  return { config, warnings: problems.filter((p) => p.severity === 'warning') };
+  return { config: conversionEvents, warnings };
 }
 
 export type ConfigFormat = 'yaml' | 'json' | 'unknown';
@@ -104,7 +133,9 @@ export function parseConversionEventsConfig(
   }
   if (raw === null || raw === undefined) return { problems: [fileProblem('the file is empty')] };
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    return { problems: [fileProblem('expected an object with hubspot, definitions and (optionally) googleAds')] };
+    return {
+      problems: [fileProblem('expected an object with hubspot and definitions, googleAds, pendo (each optional)')],
+    };
   }
 
   const locate = (problems: DefinitionProblem[]) =>
@@ -114,12 +145,38 @@ export function parseConversionEventsConfig(
       return line === undefined ? p : { ...p, line };
     });
 
+  const sections = raw as Record<string, unknown>;
+  const pendo = parseSection('pendo', pendoConfigSchema, sections);
+  const events = Object.fromEntries(
+    Object.entries(sections).filter(([key]) => !(OTHER_SECTIONS as readonly string[]).includes(key)),
+  );
+  const withPendo = (loaded: LoadedConversionEvents): LoadedConversionEvents => ({
+    ...loaded,
+    ...(pendo.config ? { pendo: pendo.config } : {}),
+    problems: locate([...loaded.problems, ...pendo.problems]),
+  });
+  // A file of other sections only declares no conversion events, which is not an error.
+  if (Object.keys(events).length === 0 && Object.keys(sections).length > 0) return withPendo({ problems: [] });
+  return withPendo(parseConversionEvents(events, opts));
+}
+
+function parseConversionEvents(raw: Record<string, unknown>, opts: LoadOptions): LoadedConversionEvents {
   const full = conversionEventsConfigSchema.safeParse(raw, { reportInput: true });
-  if (full.success) {
-    return { config: full.data, problems: locate(validateDefinitions(full.data, { now: opts.now })) };
-  }
+  if (full.success) return { config: full.data, problems: validateDefinitions(full.data, { now: opts.now }) };
   const problems = full.error.issues.flatMap((issue) => fromIssue(issue, raw));
-  return { problems: locate(dedupe([...problems, ...partialProblems(raw, opts)])) };
+  return { problems: dedupe([...problems, ...partialProblems(raw, opts)]) };
+}
+
+/** One optional top-level section, its problems with paths from the top of the file. */
+function parseSection<T>(
+  key: string,
+  schema: z.ZodType<T>,
+  sections: Record<string, unknown>,
+): { config?: T; problems: DefinitionProblem[] } {
+  if (!(key in sections)) return { problems: [] };
+  const parsed = z.object({ [key]: schema }).safeParse({ [key]: sections[key] }, { reportInput: true });
+  if (parsed.success) return { config: parsed.data[key], problems: [] };
+  return { problems: dedupe(parsed.error.issues.flatMap((issue) => fromIssue(issue, sections))) };
 }
 
 // With some definitions malformed, the rules across definitions (duplicate ids, forms, limits) still run on

@@ -3,6 +3,7 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import type { Cm360Credentials } from '../clients/cm360/auth';
+import { parseRateBudget } from '../clients/hubspot/rate-limit';
 
 const duration = (fallback: string) =>
   z
@@ -33,6 +34,8 @@ export const envSchema = z.object({
   RELAY_HTTP_PORT: port(8080),
   RELAY_HTTP_HOST: z.string().default('127.0.0.1'),
   RELAY_API_KEY: optionalString,
+  /** Where `relay pendo …` finds the api; unset = http://RELAY_HTTP_HOST:RELAY_HTTP_PORT. */
+  RELAY_API_URL: optionalString,
   RELAY_MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -93,11 +96,29 @@ export const envSchema = z.object({
   /** Enhancements stop this long before the original conversion is 24 hours old. */
   GOOGLE_ADS_ENHANCEMENT_SAFETY_MARGIN: duration('10m'),
 
+  /** Requests per window the relay sends HubSpot per process, e.g. `190/10s` (Professional private app). */
+  HUBSPOT_RATE_LIMIT: z
+    .string()
+    .default('100/10s')
+    .transform((value, ctx) => {
+      const budget = parseRateBudget(value, (d) => msToNumber(d as Parameters<typeof msToNumber>[0]));
+      if (budget) return budget;
+      ctx.addIssue({ code: 'custom', message: `not a budget like "190/10s": ${JSON.stringify(value)}` });
+      return z.NEVER;
+    }),
+
+  /** Pendo integration key (read-write), sent as x-pendo-integration-key. */
+  PENDO_INTEGRATION_KEY: optionalString,
+  /** Base URL of the Pendo API; unset = the host of the config's pendo.region. */
+  PENDO_API_BASE: optionalString,
+
   /** `npm start` only: where the CM360 emulator listens when no credentials are configured. */
   CM360_SANDBOX_PORT: port(8089),
   /** `npm start` only: ports of the HubSpot (HTTP) and Google Ads (gRPC) emulators. */
   HUBSPOT_SANDBOX_PORT: port(8090),
   GOOGLE_ADS_SANDBOX_PORT: port(8091),
+  /** `npm start` only: port of the Pendo emulator when no PENDO_INTEGRATION_KEY is set. */
+  PENDO_SANDBOX_PORT: port(8092),
 });
 
 export type RawEnv = z.input<typeof envSchema>;

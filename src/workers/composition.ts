@@ -14,7 +14,14 @@ import { Cm360Client } from '../clients/cm360/client';
 import { GoogleAdsBatcherPool } from '../clients/google-ads/batcher';
 import { GoogleAdsConversionClient } from '../clients/google-ads/client';
 import { HubSpotCrmClient } from '../clients/hubspot/client';
-import { loadValidConversionEventsConfig } from '../config/conversion-events';
+import type { PendoActivityDeps } from '../activities/pendo';
+import { HubSpotRateLimiter } from '../clients/hubspot/rate-limit';
+import { HubSpotRecordReader } from '../clients/hubspot/records';
+import { PendoClient } from '../clients/pendo/client';
+import { loadRelayConfigFile, type RelayConfigFile } from '../config/conversion-events';
+import type { PendoConfig } from '../domain/pendo/config';
+import { PENDO_HOSTS, PendoFailure } from '../domain/pendo/types';
+import { applyPendoSchedule, runningPendoImports, type ApplyOutcome } from '../schedules/pendo-import';
 import { cm360Credentials, ConfigError, type Env } from '../config/env';
 import type { Cm360Timing } from '../domain/cm360/outcomes';
 import { codecFromKey, relayDataConverter } from '../temporal/data-converter';
@@ -59,12 +66,40 @@ function cm360Batchers(env: Env): { batchers: Cm360Batchers; close(): Promise<vo
   return { batchers: pool, close: () => pool.close() };
 }
 
-function hubSpotCrm(env: Env): HubSpotActivityDeps['crm'] {
+/** One request budget for every HubSpot client of the process: they all spend the same app's quota. */
+function hubSpotLimiter(env: Env): HubSpotRateLimiter {
+  return new HubSpotRateLimiter(env.HUBSPOT_RATE_LIMIT);
+}
+
+function hubSpotCrm(env: Env, limiter: HubSpotRateLimiter): HubSpotActivityDeps['crm'] {
   if (!env.HUBSPOT_ACCESS_TOKEN) {
     const fail = () => notConfigured('HubSpotNotConfigured', 'HubSpot (HUBSPOT_ACCESS_TOKEN)');
     return { getContact: fail, getMostRecentDeal: fail };
   }
-  return new HubSpotCrmClient({ accessToken: env.HUBSPOT_ACCESS_TOKEN, basePath: env.HUBSPOT_API_BASE });
+  return new HubSpotCrmClient({ accessToken: env.HUBSPOT_ACCESS_TOKEN, basePath: env.HUBSPOT_API_BASE, limiter });
+}
+
+function hubSpotRecords(env: Env, limiter: HubSpotRateLimiter): PendoActivityDeps['hubspot'] {
+  if (!env.HUBSPOT_ACCESS_TOKEN) {
+    const fail = () => notConfigured('HubSpotNotConfigured', 'HubSpot (HUBSPOT_ACCESS_TOKEN)');
+    return { page: fail, propertyDefinitions: fail, count: fail };
+  }
+  return new HubSpotRecordReader({ accessToken: env.HUBSPOT_ACCESS_TOKEN, basePath: env.HUBSPOT_API_BASE, limiter });
+}
+
+/** The Pendo client: PENDO_API_BASE, else the host of the config's region. */
+function pendoClient(env: Env, config: PendoConfig | undefined): PendoActivityDeps['pendo'] {
+  if (!env.PENDO_INTEGRATION_KEY) {
+    const fail = () => notConfigured(PendoFailure.NotConfigured, 'Pendo (PENDO_INTEGRATION_KEY)');
+    return { writeMetadata: fail, customFields: fail };
+  }
+  const baseUrl = env.PENDO_API_BASE ?? PENDO_HOSTS[config?.region ?? 'us'];
+  return new PendoClient({ baseUrl, integrationKey: env.PENDO_INTEGRATION_KEY });
+}
+
+/** The RELAY_CONFIG file's sections, or nothing when the variable is unset. */
+function relayConfigFile(env: Env): RelayConfigFile | undefined {
+  return env.RELAY_CONFIG ? loadRelayConfigFile(env.RELAY_CONFIG) : undefined;
 }
 
 function googleAdsUploaders(env: Env): { uploaders: GoogleAdsUploaders; close(): Promise<void> } {
@@ -94,20 +129,38 @@ function parseEndpoint(text: string | undefined): { host: string; port: number }
   return { host: m[1], port: Number(m[2]) };
 }
 
-export async function startWorker(env: Env): Promise<RunningWorker> {
+export interface StartWorkerOptions {
+  /** Called with what applying the Pendo schedule did ('created', 'updated', 'unchanged', 'paused', 'absent'). */
+  onSchedule?: (outcome: ApplyOutcome) => void;
+}
+
+export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Promise<RunningWorker> {
   const codec = codecFromKey(env.RELAY_PAYLOAD_KEY_ID, env.RELAY_PAYLOAD_KEY);
+  const file = relayConfigFile(env);
   const cm360 = cm360Batchers(env);
   const googleAds = googleAdsUploaders(env);
+  const limiter = hubSpotLimiter(env);
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const dataConverter = relayDataConverter(codec);
+  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
   const worker = await createRelayWorker({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
     taskQueue: env.RELAY_TASK_QUEUE,
-    dataConverter: relayDataConverter(codec),
+    dataConverter,
     cm360: { batchers: cm360.batchers },
-    hubspot: { crm: hubSpotCrm(env), defaultRegion: env.RELAY_DEFAULT_PHONE_REGION },
+    hubspot: { crm: hubSpotCrm(env, limiter), defaultRegion: env.RELAY_DEFAULT_PHONE_REGION },
     googleAds: { uploaders: googleAds.uploaders },
+    pendo: {
+      config: file?.pendo,
+      hubspot: hubSpotRecords(env, limiter),
+      pendo: pendoClient(env, file?.pendo),
+      runningImports: () => runningPendoImports(client),
+    },
   });
+  // The nightly schedule follows the config: created, updated when the zone or window changed, paused without it.
+  const outcome = await applyPendoSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config: file?.pendo });
+  opts.onSchedule?.(outcome);
   const done = worker.run().finally(async () => {
     await Promise.all([cm360.close(), googleAds.close()]);
     await connection.close();
@@ -137,7 +190,8 @@ export async function startApi(env: Env): Promise<RunningApi> {
     namespace: env.TEMPORAL_NAMESPACE,
     dataConverter: relayDataConverter(codec),
   });
-  const events = env.RELAY_CONFIG ? loadValidConversionEventsConfig(env.RELAY_CONFIG) : undefined;
+  const file = relayConfigFile(env);
+  const events = file?.conversionEvents ? { config: file.conversionEvents, warnings: file.warnings } : undefined;
   const app = buildApi({
     apiKey: env.RELAY_API_KEY,
     maxBodyBytes: env.RELAY_MAX_BODY_BYTES,
@@ -161,8 +215,14 @@ export async function startApi(env: Env): Promise<RunningApi> {
         }
       : undefined,
     codec: env.RELAY_SERVE_CODEC ? { codec, corsOrigins: env.RELAY_CODEC_CORS_ORIGINS } : undefined,
+    pendo: {
+      temporal,
+      taskQueue: env.RELAY_TASK_QUEUE,
+      config: file?.pendo,
+      clients: { hubspot: hubSpotRecords(env, hubSpotLimiter(env)), pendo: pendoClient(env, file?.pendo) },
+    },
   });
-  for (const w of events?.warnings ?? []) app.log.warn(`${env.RELAY_CONFIG}: ${w.path}: ${w.message}`);
+  for (const w of file?.warnings ?? []) app.log.warn(`${env.RELAY_CONFIG}: ${w.path}: ${w.message}`);
   const url = await app.listen({ port: env.RELAY_HTTP_PORT, host: env.RELAY_HTTP_HOST });
   return {
     app,

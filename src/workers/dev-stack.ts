@@ -9,11 +9,13 @@ import { cm360Credentials, loadConfig, type Env } from '../config/env';
 import { projectRoot, temporalCliPath } from '../dev/temporal-binaries';
 import { startCm360Emulator } from '../sandbox/cm360';
 import { startGoogleAdsEmulator } from '../sandbox/google-ads';
-import { startHubSpotEmulator } from '../sandbox/hubspot';
+import { DEMO_PENDO, startHubSpotEmulator } from '../sandbox/hubspot';
+import { startPendoEmulator } from '../sandbox/pendo';
 import { RELAY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from './composition';
 
-const DEV_API_KEY = 'relay-dev-key';
+/** The api key `npm start` uses when RELAY_API_KEY is unset (and the CLI's default). */
+export const DEV_API_KEY = 'relay-dev-key';
 const DEV_HUBSPOT_SECRET = 'relay-dev-hubspot-secret';
 const UI_PORT_OFFSET = 1000;
 
@@ -126,6 +128,14 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
     });
     notes.push(`Google Ads: no credentials set, gRPC sandbox emulator at ${googleAds.host}:${googleAds.port}`);
   }
+  if (!initial.PENDO_INTEGRATION_KEY && !initial.PENDO_API_BASE) {
+    const pendo = await startPendoEmulator({ port: initial.PENDO_SANDBOX_PORT, seedDemo: DEMO_PENDO });
+    stops.push(() => pendo.close());
+    Object.assign(overrides, { PENDO_API_BASE: pendo.baseUrl, PENDO_INTEGRATION_KEY: 'sandbox' });
+    notes.push(
+      `Pendo: no integration key set, sandbox emulator at ${pendo.baseUrl} (read back: GET /_sandbox/visitor/values/${DEMO_PENDO.visitors[0]})`,
+    );
+  }
   if (!initial.RELAY_CONFIG) {
     overrides.RELAY_CONFIG = join(projectRoot, 'examples', 'conversion-events.yaml');
     notes.push('Conversion events: RELAY_CONFIG not set, using examples/conversion-events.yaml');
@@ -156,7 +166,11 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
 
   try {
     await waitForTemporal(env.TEMPORAL_ADDRESS, temporal.child);
-    worker = await startWorker(env);
+    worker = await startWorker(env, {
+      onSchedule: (outcome) => {
+        if (outcome !== 'absent') notes.push(`Pendo nightly import: schedule "pendo-import" ${outcome}`);
+      },
+    });
     api = await startApi(env);
   } catch (err) {
     console.error(err instanceof Error ? err.message : err);

@@ -4,11 +4,13 @@ import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/w
 import { createCm360Activities, type Cm360Batchers } from '../activities/cm360';
 import { createGoogleAdsActivities, type GoogleAdsUploaders } from '../activities/google-ads';
 import { createHubSpotActivities, type HubSpotActivityDeps } from '../activities/hubspot';
+import { createPendoActivities, type PendoActivityDeps } from '../activities/pendo';
 
 export interface RelayActivityDeps {
   cm360: { batchers: Cm360Batchers };
   hubspot: HubSpotActivityDeps;
   googleAds: { uploaders: GoogleAdsUploaders };
+  pendo: PendoActivityDeps;
 }
 
 export interface RelayWorkerOptions extends RelayActivityDeps {
@@ -27,6 +29,7 @@ export function buildActivities(deps: RelayActivityDeps) {
     ...createCm360Activities(deps.cm360),
     ...createHubSpotActivities(deps.hubspot),
     ...createGoogleAdsActivities(deps.googleAds),
+    ...createPendoActivities(deps.pendo),
   };
 }
 
@@ -37,6 +40,9 @@ export function createRelayWorker(opts: RelayWorkerOptions): Promise<Worker> {
     taskQueue: opts.taskQueue,
     dataConverter: opts.dataConverter,
     activities: buildActivities(opts),
+    // The Pendo import checkpoints its cursor in heartbeats: send them within a second, so a killed worker
+    // costs at most a second of pages instead of the default throttle of up to a minute.
+    maxHeartbeatThrottleInterval: '1s',
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }

@@ -2,3 +2,4 @@
 export { cm360EnhancementWorkflow } from './cm360-enhancement';
 export { formEnhancementWorkflow } from './form-enhancement';
 export { lifecycleConversionWorkflow } from './lifecycle-conversion';
+export { pendoImportWorkflow } from './pendo-import';

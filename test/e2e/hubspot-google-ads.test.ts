@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
-import type { Payload } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { v3Signature } from '../../src/api/hubspot-signature';
 import { loadConfig } from '../../src/config/env';
@@ -24,7 +23,7 @@ import {
   type LifecycleResult,
 } from '../../src/workflows/lifecycle-conversion';
 import { RelayFlow, RelayReason, RelayStatus } from '../../src/workflows/search-attributes';
-import { createDevServerEnv, TEST_PAYLOAD_KEY, testCodec, uniqueId } from '../helpers/temporal';
+import { createDevServerEnv, readableHistory, TEST_PAYLOAD_KEY, uniqueId } from '../helpers/temporal';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -181,40 +180,6 @@ const contactReads = (contactId: string) =>
 const lifecycleHandle = (workflowId: string) =>
   env.client.workflow.getHandle<typeof lifecycleConversionWorkflow>(workflowId);
 const formHandle = (workflowId: string) => env.client.workflow.getHandle<typeof formEnhancementWorkflow>(workflowId);
-
-function collectPayloads(value: unknown, out: Payload[], seen = new Set<object>()): Payload[] {
-  if (typeof value !== 'object' || value === null || value instanceof Uint8Array || seen.has(value)) return out;
-  seen.add(value);
-  const v = value as { data?: unknown; metadata?: unknown };
-  if (v.data instanceof Uint8Array && typeof v.metadata === 'object' && v.metadata !== null) out.push(v as Payload);
-  for (const child of Object.values(value)) collectPayloads(child, out, seen);
-  return out;
-}
-
-/**
- * The history as an operator holding the payload key would read it: every text field, plus every payload
- * decrypted. Encrypted bytes are left out: their base64 could contain a short name by chance.
- */
-async function readableHistory(handle: WorkflowHandle): Promise<{ text: string; encryptedPayloads: number }> {
-  const history = await handle.fetchHistory();
-  const payloads = collectPayloads(history, []);
-  const decoded = await testCodec().decode(payloads);
-  const utf8 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('utf8');
-  const texts = JSON.stringify(history, (_key, value: unknown) =>
-    typeof value === 'string' && /^[A-Za-z0-9+/]{16,}={0,2}$/.test(value) ? '' : value,
-  );
-  const decodedText = decoded
-    .map(
-      (p) =>
-        `${utf8(p.data)} ${Object.values(p.metadata ?? {})
-          .map(utf8)
-          .join(' ')}`,
-    )
-    .join('\n');
-  // The codec hands back the very object it was given for anything it did not encrypt.
-  const encryptedPayloads = payloads.filter((p, i) => p !== decoded[i]).length;
-  return { text: `${texts}\n${decodedText}`, encryptedPayloads };
-}
 
 async function assertNoPlaintext(handle: WorkflowHandle, mustContain: string[] = []) {
   const { text, encryptedPayloads } = await readableHistory(handle);

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, type QueryDefinition } from '@temporalio/common';
+import { ApplicationFailure, type Payload, type QueryDefinition } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -137,4 +137,38 @@ export async function createTestWorker(
     dataConverter: testDataConverter(),
   });
   return { worker, taskQueue };
+}
+
+function collectPayloads(value: unknown, out: Payload[], seen = new Set<object>()): Payload[] {
+  if (typeof value !== 'object' || value === null || value instanceof Uint8Array || seen.has(value)) return out;
+  seen.add(value);
+  const v = value as { data?: unknown; metadata?: unknown };
+  if (v.data instanceof Uint8Array && typeof v.metadata === 'object' && v.metadata !== null) out.push(v as Payload);
+  for (const child of Object.values(value)) collectPayloads(child, out, seen);
+  return out;
+}
+
+/**
+ * The history as an operator holding the payload key would read it: every text field, plus every payload
+ * decrypted. Encrypted bytes are left out: their base64 could contain a short name by chance.
+ */
+export async function readableHistory(handle: WorkflowHandle): Promise<{ text: string; encryptedPayloads: number }> {
+  const history = await handle.fetchHistory();
+  const payloads = collectPayloads(history, []);
+  const decoded = await testCodec().decode(payloads);
+  const utf8 = (bytes: Uint8Array | null | undefined) => Buffer.from(bytes ?? []).toString('utf8');
+  const texts = JSON.stringify(history, (_key, value: unknown) =>
+    typeof value === 'string' && /^[A-Za-z0-9+/]{16,}={0,2}$/.test(value) ? '' : value,
+  );
+  const decodedText = decoded
+    .map(
+      (p) =>
+        `${utf8(p.data)} ${Object.values(p.metadata ?? {})
+          .map(utf8)
+          .join(' ')}`,
+    )
+    .join('\n');
+  // The codec hands back the very object it was given for anything it did not encrypt.
+  const encryptedPayloads = payloads.filter((p, i) => p !== decoded[i]).length;
+  return { text: `${texts}\n${decodedText}`, encryptedPayloads };
 }

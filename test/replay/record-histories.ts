@@ -34,15 +34,20 @@ import {
   PHONE_HASH,
   rowError,
 } from '../helpers/hubspot-google-ads';
+import { pendoActivities, seedVisitors, startPendoParts, type PendoParts } from '../helpers/pendo';
 import { createTimeSkippingEnv, testDataConverter, workflowBundle } from '../helpers/temporal';
+import { PENDO_IMPORT_FLOW, pendoImportWorkflow, type PendoImportInput } from '../../src/workflows/pendo-import';
 
 const HOUR = 3_600_000;
 
 type Activities = Parameters<typeof Worker.create>[0]['activities'];
 
 interface Scenario {
-  activities: () => Activities;
+  activities: () => Activities | Promise<Activities>;
   start: (env: TestWorkflowEnvironment, taskQueue: string) => Promise<WorkflowHandle>;
+  /** Record this run of the workflow (default: the latest, after any continue-as-new). */
+  run?: 'first' | 'latest';
+  close?: () => Promise<void>;
 }
 
 /** Answers the nth call (1-based) of a scripted dependency. */
@@ -247,6 +252,85 @@ const scenarios: Record<string, (name: string) => Scenario> = {
   }),
 };
 
+// -------------------------------------------------------------------------------------------- Pendo
+
+/** A nightly import against fresh HubSpot and Pendo emulators, the real clients and activities. */
+function pendo(opts: {
+  seed: (parts: PendoParts) => void;
+  input?: Partial<PendoImportInput>;
+  running?: boolean;
+  run?: 'first' | 'latest';
+}): (name: string) => Scenario {
+  return (name) => {
+    let parts: PendoParts | undefined;
+    return {
+      run: opts.run,
+      activities: async () => {
+        parts = await startPendoParts();
+        opts.seed(parts);
+        const running = opts.running
+          ? [{ workflowId: 'pendo-import-2026-12-01T15:00:00Z', startTime: new Date(0) }]
+          : [];
+        return pendoActivities(parts, { running });
+      },
+      start: (env, taskQueue) =>
+        env.client.workflow.start(pendoImportWorkflow, {
+          taskQueue,
+          workflowId: `pendo-import-manual-${name}`,
+          args: [{ trigger: 'manual', ...opts.input }],
+          typedSearchAttributes: [
+            { key: RelayFlow, value: PENDO_IMPORT_FLOW },
+            { key: RelayStatus, value: 'STARTING' },
+          ],
+        }),
+      close: async () => parts?.close(),
+    };
+  };
+}
+
+function pendoRecords(parts: PendoParts, visitors: number, accounts: number): void {
+  seedVisitors(parts, visitors);
+  for (let i = 0; i < accounts; i++) {
+    parts.hubspot.upsertCompany(String(9000 + i), {
+      pendo_account_id: `a-${i}`,
+      name: `Company ${i}`,
+      annualrevenue: String(i * 1000),
+    });
+  }
+  parts.pendo.addIds(
+    'account',
+    Array.from({ length: accounts }, (_, i) => `a-${i}`),
+  );
+}
+
+const pendoScenarios: Record<string, (name: string) => Scenario> = {
+  'pendo-completed': pendo({ seed: (p) => pendoRecords(p, 150, 20) }),
+  'pendo-completed-with-failures': pendo({
+    seed: (p) => {
+      pendoRecords(p, 10, 2);
+      p.hubspot.upsertContact('6000', { pendo_visitor_id: 'v-1', lifecyclestage: 'lead' });
+      p.hubspot.upsertContact('6001', { pendo_visitor_id: 'v-new', num_employees: 'abc', lifecyclestage: 'lead' });
+    },
+  }),
+  'pendo-continued-as-new': pendo({
+    seed: (p) => pendoRecords(p, 450, 0),
+    input: { pagesPerChunk: 1, chunksPerRun: 2 },
+    run: 'first',
+  }),
+  'pendo-continued-as-new-last-run': pendo({
+    seed: (p) => pendoRecords(p, 450, 0),
+    input: { pagesPerChunk: 1, chunksPerRun: 2 },
+  }),
+  'pendo-chunk-retried-after-409': pendo({
+    seed: (p) => {
+      pendoRecords(p, 50, 0);
+      p.pendo.setFault({ type: 'busy', times: 7 });
+    },
+  }),
+  'pendo-skipped-already-running': pendo({ seed: () => undefined, running: true }),
+};
+Object.assign(scenarios, pendoScenarios);
+
 async function main() {
   const only = process.argv.slice(2);
   const env = await createTimeSkippingEnv();
@@ -260,10 +344,16 @@ async function main() {
         taskQueue,
         workflowBundle: await workflowBundle(),
         dataConverter: testDataConverter(),
-        activities: scenario.activities(),
+        activities: await scenario.activities(),
       });
-      const handle = await scenario.start(env, taskQueue);
-      await worker.runUntil(handle.result().catch(() => undefined));
+      const started = await scenario.start(env, taskQueue);
+      await worker.runUntil(started.result().catch(() => undefined));
+      await scenario.close?.();
+      const firstRunId = (started as { firstExecutionRunId?: string }).firstExecutionRunId;
+      const handle =
+        scenario.run === 'first' && firstRunId
+          ? env.client.workflow.getHandle(started.workflowId, firstRunId)
+          : started;
       const history = await handle.fetchHistory();
       const file = join(__dirname, 'histories', `${name}.json`);
       writeFileSync(

@@ -32,6 +32,12 @@ const REQUIRED = [
   'form-manager-not-sent',
   'form-deadline-exceeded',
   'form-transient-until-deadline',
+  'pendo-completed',
+  'pendo-completed-with-failures',
+  'pendo-continued-as-new',
+  'pendo-continued-as-new-last-run',
+  'pendo-chunk-retried-after-409',
+  'pendo-skipped-already-running',
 ];
 
 function histories() {

@@ -2,7 +2,9 @@
 // this file decides what a "missing" record is, which deal is "the most recent", and turns every
 // rejection into a classified HubSpotError.
 import { Client } from '@hubspot/api-client';
+import { hubSpotDateToIso, hubSpotNumber } from '../../domain/hubspot/values';
 import { HubSpotError, hubSpotErrorFrom } from './errors';
+import type { HubSpotRateLimiter } from './rate-limit';
 
 export interface HubSpotDeal {
   id: string;
@@ -38,6 +40,8 @@ export interface HubSpotCrmClientOptions {
    * Default 0: Temporal's activity retries are the retry policy, visible in history.
    */
   retries?: number;
+  /** The process's HubSpot request budget, shared with every other HubSpot client of the same app. */
+  limiter?: HubSpotRateLimiter;
 }
 
 export const DEAL_PROPERTIES = [
@@ -59,6 +63,7 @@ export class HubSpotCrmClient {
   private readonly contacts: Client['crm']['contacts']['basicApi'];
   private readonly deals: Client['crm']['deals']['batchApi'];
   private readonly associations: Client['crm']['associations']['v4']['basicApi'];
+  private readonly limit: <T>(call: () => Promise<T>) => Promise<T>;
 
   constructor(opts: HubSpotCrmClientOptions) {
     const retries = opts.retries ?? 0;
@@ -77,6 +82,8 @@ export class HubSpotCrmClient {
     this.contacts = client.crm.contacts.basicApi;
     this.deals = client.crm.deals.batchApi;
     this.associations = client.crm.associations.v4.basicApi;
+    const limiter = opts.limiter;
+    this.limit = limiter ? (call) => limiter.schedule(call) : (call) => call();
   }
 
   /**
@@ -89,10 +96,8 @@ export class HubSpotCrmClient {
     withHistory: string[] = [],
   ): Promise<HubSpotContact | undefined> {
     try {
-      const contact = await this.contacts.getById(
-        contactId,
-        properties,
-        withHistory.length > 0 ? withHistory : undefined,
+      const contact = await this.limit(() =>
+        this.contacts.getById(contactId, properties, withHistory.length > 0 ? withHistory : undefined),
       );
       const history: Record<string, HubSpotPropertyChange[]> = {};
       for (const [name, changes] of Object.entries(contact.propertiesWithHistory ?? {})) {
@@ -119,7 +124,9 @@ export class HubSpotCrmClient {
       const inputs = dealIds.slice(i, i + BATCH_READ_MAX).map((id) => ({ id }));
       try {
         // A deleted deal comes back as a 207 error entry, not a rejection; it is simply absent here.
-        const page = await this.deals.read({ inputs, properties: [...DEAL_PROPERTIES], propertiesWithHistory: [] });
+        const page = await this.limit(() =>
+          this.deals.read({ inputs, properties: [...DEAL_PROPERTIES], propertiesWithHistory: [] }),
+        );
         for (const raw of page.results) deals.push(toDeal(raw));
       } catch (err) {
         throw hubSpotErrorFrom(err, 'readDeals');
@@ -134,7 +141,9 @@ export class HubSpotCrmClient {
     do {
       let page: Awaited<ReturnType<HubSpotCrmClient['associations']['getPage']>>;
       try {
-        page = await this.associations.getPage('contacts', contactId, 'deals', after, ASSOCIATIONS_PAGE_MAX);
+        page = await this.limit(() =>
+          this.associations.getPage('contacts', contactId, 'deals', after, ASSOCIATIONS_PAGE_MAX),
+        );
       } catch (err) {
         const e = hubSpotErrorFrom(err, 'getContactDeals');
         if (e.kind === 'not-found') return undefined;
@@ -186,32 +195,4 @@ export function mostRecent(deals: HubSpotDeal[]): HubSpotDeal | undefined {
   return best;
 }
 
-/** HubSpot number properties arrive as strings; an empty or unreadable one is absent, not 0. */
-export function hubSpotNumber(value: string | null | undefined): number | undefined {
-  if (value === null || value === undefined || value.trim() === '') return undefined;
-  const n = Number(value);
-  return Number.isFinite(n) ? n : undefined;
-}
-
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/;
-
-/**
- * HubSpot date/datetime property values are ISO 8601 strings or epoch milliseconds (as a string), depending
- * on how the value was written; both become ISO 8601 (UTC). Anything else is absent.
- */
-export function hubSpotDateToIso(value: string | null | undefined): string | undefined {
-  if (value === null || value === undefined) return undefined;
-  const trimmed = value.trim();
-  if (trimmed === '') return undefined;
-  // Only ISO-shaped text goes to Date.parse, which would otherwise guess at strings like "March 7".
-  let ms = NaN;
-  if (/^-?\d+$/.test(trimmed)) ms = Number(trimmed);
-  else if (ISO_DATE.test(trimmed)) {
-    // HubSpot's clock is UTC; a time written without a zone must not be read in the worker's local zone.
-    const iso = trimmed.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
-    ms = Date.parse(iso.includes('T') && !/(?:Z|[+-]\d{2}:\d{2})$/.test(iso) ? `${iso}Z` : iso);
-  }
-  if (!Number.isFinite(ms)) return undefined;
-  const date = new Date(ms);
-  return Number.isFinite(date.getTime()) ? date.toISOString() : undefined;
-}
+export { hubSpotDateToIso, hubSpotNumber };

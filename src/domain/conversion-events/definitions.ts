@@ -243,7 +243,7 @@ const tierSchema = z.enum(['professional', 'enterprise'], {
 });
 
 // HubSpot internal property names: letters, digits and underscores.
-const propertyNameSchema = z
+export const propertyNameSchema = z
   .string()
   .trim()
   .regex(/^[A-Za-z0-9_]{1,100}$/, { message: 'must be a HubSpot internal property name (letters, digits, _)' });

@@ -1,8 +1,10 @@
 // A local stand-in for the HubSpot CRM API (v3 objects and properties, v4 associations), speaking
 // HubSpot's JSON so the real @hubspot/api-client is exercised unchanged through its `basePath`. It models
 // what the relay depends on: records with string-valued properties, contact↔deal associations, numeric
-// ids, HubSpot's error bodies (401, 404, 429 with its policy, 5xx) and cursor paging. It is deliberately
-// not a model of HubSpot's search, writes, pipelines or property validation.
+// ids, HubSpot's error bodies (401, 404, 429 with its policy, 5xx), cursor paging, property definitions of
+// every type the Pendo import translates, the rolling 10-second request budget with its rate-limit headers,
+// and synthetic records generated on the fly (a million contacts cost no memory). Search is modelled only as
+// far as its `total` (no filters); writes, pipelines and property validation are not modelled.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -33,9 +35,26 @@ export interface HubSpotRecordedRequest {
   status: number;
 }
 
+/** HubSpot's rolling request budget: `max` requests per `intervalMs`; past it, 429 TEN_SECONDLY_ROLLING. */
+export interface HubSpotEmulatorRateLimit {
+  max: number;
+  intervalMs: number;
+}
+
+/** Records generated from their index instead of stored: ids `firstId`, `firstId + 1`, … `firstId + count - 1`. */
+export interface HubSpotSyntheticRecords {
+  count: number;
+  /** Default 100,000,000 (contacts) and 200,000,000 (companies), clear of seeded ids. */
+  firstId?: number;
+}
+
 export interface HubSpotEmulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;
+  /** Default 190 requests per 10 s (Professional); `false` switches the budget off. */
+  rateLimit?: HubSpotEmulatorRateLimit | false;
+  /** Keep every /crm request in `requests` (default true; a benchmark of millions of records turns it off). */
+  recordRequests?: boolean;
   host?: string;
   /** When set, only `Bearer <accessToken>` is accepted; otherwise any non-empty bearer token. */
   accessToken?: string;
@@ -57,6 +76,8 @@ export interface HubSpotEmulator {
   /** As upsertContact; `contactIds`, when given, replaces the deal's associated contacts. */
   upsertDeal(id: string, properties: HubSpotSeedProperties, contactIds?: string[]): void;
   upsertCompany(id: string, properties: HubSpotSeedProperties): void;
+  /** Replaces the synthetic contacts or companies (see syntheticProperties for their values). */
+  setSynthetic(type: 'contacts' | 'companies', records: HubSpotSyntheticRecords | undefined): void;
   setFault(fault?: HubSpotEmulatorFault): void;
   close(): Promise<void>;
 }
@@ -115,6 +136,44 @@ const DEFAULT_PROPERTIES: Record<HubSpotObjectType, string[]> = {
 
 type PropertyRow = [name: string, label: string, type: string, fieldType: string, groupName: string];
 
+/** Properties that reference HubSpot users (`referencedObjectType: OWNER`). */
+const OWNER_PROPERTIES = new Set(['hubspot_owner_id']);
+
+/**
+ * Properties of every type the Pendo import translates, as HubSpot defines them: text, textarea, phone
+ * number, single and multiple checkboxes, select, radio, number, score, date, datetime, calculations of each
+ * result type, file, and HubSpot user.
+ */
+const PENDO_DEMO_CONTACT_PROPERTIES: PropertyRow[] = [
+  ['pendo_visitor_id', 'Pendo visitor id', 'string', 'text', 'pendo'],
+  ['hs_lead_status', 'Lead Status', 'enumeration', 'radio', 'sales_properties'],
+  ['num_employees', 'Number of employees (exact)', 'number', 'number', 'pendo'],
+  ['about_me', 'About me', 'string', 'textarea', 'pendo'],
+  ['interests', 'Interests', 'enumeration', 'checkbox', 'pendo'],
+  ['plan_tier', 'Plan tier', 'enumeration', 'select', 'pendo'],
+  ['newsletter_opt_in', 'Newsletter opt-in', 'bool', 'booleancheckbox', 'pendo'],
+  ['hubspotscore', 'HubSpot Score', 'number', 'calculation_score', 'contactinformation'],
+  ['renewal_date', 'Renewal date', 'date', 'date', 'pendo'],
+  ['last_login_at', 'Last login', 'datetime', 'date', 'pendo'],
+  ['days_to_close', 'Days To Close', 'number', 'calculation_equation', 'contactinformation'],
+  ['is_key_contact', 'Is key contact', 'bool', 'calculation_equation', 'pendo'],
+  ['display_name', 'Display name', 'string', 'calculation_equation', 'pendo'],
+  ['first_deal_closed_at', 'First deal closed', 'datetime', 'calculation_rollup', 'pendo'],
+  ['contract_pdf', 'Contract', 'string', 'file', 'pendo'],
+  ['hubspot_owner_id', 'Contact owner', 'enumeration', 'select', 'contactinformation'],
+];
+const PENDO_DEMO_COMPANY_PROPERTIES: PropertyRow[] = [
+  ['pendo_account_id', 'Pendo account id', 'string', 'text', 'pendo'],
+  ['annualrevenue', 'Annual Revenue', 'number', 'number', 'companyinformation'],
+  ['description', 'Description', 'string', 'textarea', 'companyinformation'],
+  ['phone', 'Phone Number', 'string', 'phonenumber', 'companyinformation'],
+  ['is_public', 'Is public', 'bool', 'booleancheckbox', 'companyinformation'],
+  ['founded_date', 'Founded', 'date', 'date', 'companyinformation'],
+  ['total_revenue', 'Total Revenue', 'number', 'calculation_rollup', 'companyinformation'],
+  ['company_logo', 'Logo', 'string', 'file', 'companyinformation'],
+  ['hubspot_owner_id', 'Company owner', 'enumeration', 'select', 'companyinformation'],
+];
+
 const LIFECYCLE_STAGES = [
   ['subscriber', 'Subscriber'],
   ['lead', 'Lead'],
@@ -148,6 +207,7 @@ const BUILT_IN_PROPERTIES: Record<HubSpotObjectType, PropertyRow[]> = {
     ['company', 'Company Name', 'string', 'text', 'contactinformation'],
     ['lifecyclestage', 'Lifecycle Stage', 'enumeration', 'radio', 'contactinformation'],
     ['hs_google_click_id', 'Google ad click id', 'string', 'text', 'conversioninformation'],
+    ...PENDO_DEMO_CONTACT_PROPERTIES,
     ...LIFECYCLE_STAGES.map(([value, label]): PropertyRow => [
       `hs_v2_date_entered_${value}`,
       `Date entered "${label} (Lifecycle Stage Pipeline)"`,
@@ -164,6 +224,7 @@ const BUILT_IN_PROPERTIES: Record<HubSpotObjectType, PropertyRow[]> = {
     ['city', 'City', 'string', 'text', 'companyinformation'],
     ['country', 'Country/Region', 'string', 'text', 'companyinformation'],
     ['numberofemployees', 'Number of Employees', 'number', 'number', 'companyinformation'],
+    ...PENDO_DEMO_COMPANY_PROPERTIES,
     ...COMMON_ROWS('hs_lastmodifieddate'),
   ],
   deals: [
@@ -236,11 +297,36 @@ function queryOne(value: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-const byNumericId = (a: StoredObject, b: StoredObject) => {
-  const x = BigInt(a.id);
-  const y = BigInt(b.id);
-  return x < y ? -1 : x > y ? 1 : 0;
-};
+const byNumericId = (a: StoredObject, b: StoredObject) => compareIds(a.id, b.id);
+
+/** Numeric ids as text, compared as numbers without BigInt: a shorter id is smaller. */
+const compareIds = (a: string, b: string) => (a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0);
+
+const SYNTHETIC_FIRST_ID: Record<'contacts' | 'companies', number> = { contacts: 100_000_000, companies: 200_000_000 };
+const SYNTHETIC_STAGES = LIFECYCLE_STAGES.map(([value]) => value);
+const SYNTHETIC_LEAD_STATUSES = ['NEW', 'OPEN', 'IN_PROGRESS', 'CONNECTED'];
+const SYNTHETIC_INDUSTRIES = ['COMPUTER_SOFTWARE', 'FINANCIAL_SERVICES', 'HOSPITAL_HEALTH_CARE', 'RETAIL'];
+
+/**
+ * The values of synthetic record number `n` (0-based): a Pendo id (`visitor-<n>` / `account-<n>`) and the
+ * properties the Pendo examples import, all derived from `n`, so a benchmark can check any of them.
+ */
+export function syntheticProperties(type: 'contacts' | 'companies', n: number): Record<string, string> {
+  if (type === 'contacts') {
+    return {
+      pendo_visitor_id: `visitor-${n}`,
+      lifecyclestage: SYNTHETIC_STAGES[n % SYNTHETIC_STAGES.length] ?? 'lead',
+      hs_lead_status: SYNTHETIC_LEAD_STATUSES[n % SYNTHETIC_LEAD_STATUSES.length] ?? 'NEW',
+      num_employees: String(n % 5000),
+    };
+  }
+  return {
+    pendo_account_id: `account-${n}`,
+    name: `Synthetic company ${n}`,
+    industry: SYNTHETIC_INDUSTRIES[n % SYNTHETIC_INDUSTRIES.length] ?? 'RETAIL',
+    annualrevenue: String((n % 1000) * 10_000),
+  };
+}
 
 export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): Promise<HubSpotEmulator> {
   const now = opts.now ?? Date.now;
@@ -255,6 +341,12 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
   const dealContacts = new Map<string, Set<string>>();
   const faults = new FaultSwitch<HubSpotEmulatorFault>();
   let nextId = 1_000_000;
+  const synthetic: Partial<Record<HubSpotObjectType, { count: number; firstId: number }>> = {};
+  /** Stored ids in numeric order, rebuilt after a write: paging a million records must not sort each page. */
+  const sortedIds: Partial<Record<HubSpotObjectType, string[]>> = {};
+  const rateLimit = opts.rateLimit === false ? undefined : (opts.rateLimit ?? { max: 190, intervalMs: 10_000 });
+  /** Arrival times of the requests inside the current rolling window, oldest first. */
+  const window: number[] = [];
 
   function upsert(
     type: HubSpotObjectType,
@@ -285,6 +377,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     obj.properties.hs_object_id = id;
     obj.updatedAt = at;
     obj.properties[LAST_MODIFIED[type]] = at;
+    if (!store[type].has(id)) delete sortedIds[type];
     store[type].set(id, obj);
     if (BigInt(id) >= BigInt(nextId)) nextId = Number(BigInt(id) + 1n);
     return obj;
@@ -303,6 +396,55 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     const names = new Set(BUILT_IN_PROPERTIES[type].map(([name]) => name));
     for (const obj of store[type].values()) for (const name of Object.keys(obj.properties)) names.add(name);
     return names;
+  }
+
+  function setSynthetic(type: 'contacts' | 'companies', records: HubSpotSyntheticRecords | undefined): void {
+    if (!records || records.count <= 0) delete synthetic[type];
+    else synthetic[type] = { count: records.count, firstId: records.firstId ?? SYNTHETIC_FIRST_ID[type] };
+  }
+
+  /** A synthetic record, built when it is read. */
+  function syntheticObject(type: HubSpotObjectType, id: string): StoredObject | undefined {
+    const range = synthetic[type];
+    if (!range || type === 'deals' || !/^\d{1,15}$/.test(id)) return undefined;
+    const n = Number(id) - range.firstId;
+    if (n < 0 || n >= range.count) return undefined;
+    const at = '2026-01-01T00:00:00.000Z';
+    const properties = { ...syntheticProperties(type, n), createdate: at, hs_object_id: id, [LAST_MODIFIED[type]]: at };
+    return { id, properties, history: {}, createdAt: at, updatedAt: at };
+  }
+
+  const recordCount = (type: HubSpotObjectType) => store[type].size + (synthetic[type]?.count ?? 0);
+
+  /** Up to `limit` records from `after` on (inclusive), stored and synthetic merged in id order. */
+  function listFrom(type: HubSpotObjectType, after: string | undefined, limit: number): StoredObject[] {
+    const ids = (sortedIds[type] ??= [...store[type].keys()].sort(compareIds));
+    let lo = 0;
+    let hi = ids.length;
+    while (after !== undefined && lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (compareIds(ids[mid] ?? '', after) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    const range = synthetic[type];
+    let n = range ? Math.max(0, after === undefined ? 0 : Number(after) - range.firstId) : 0;
+    const out: StoredObject[] = [];
+    while (out.length < limit) {
+      const stored = ids[lo];
+      const synth = range && n < range.count ? String(range.firstId + n) : undefined;
+      if (stored === undefined && synth === undefined) break;
+      if (synth === undefined || (stored !== undefined && compareIds(stored, synth) <= 0)) {
+        const obj = store[type].get(stored ?? '');
+        if (obj) out.push(obj);
+        lo += 1;
+        if (stored === synth) n += 1;
+      } else {
+        const obj = syntheticObject(type, synth);
+        if (obj) out.push(obj);
+        n += 1;
+      }
+    }
+    return out;
   }
 
   /**
@@ -336,7 +478,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     const builtIn = new Set(BUILT_IN_PROPERTIES[type].map(([name]) => name));
     const custom = [...knownProperties(type)].filter((name) => !builtIn.has(name)).sort();
     const rows: [...PropertyRow, boolean][] = [
-      ...BUILT_IN_PROPERTIES[type].map((r): [...PropertyRow, boolean] => [...r, true]),
+      ...BUILT_IN_PROPERTIES[type].map((r): [...PropertyRow, boolean] => [...r, !r[4].startsWith('pendo')]),
       ...custom.map((name): [...PropertyRow, boolean] => [name, name, 'string', 'text', 'custom', false]),
     ];
     const at = '2019-08-06T02:41:08.029Z';
@@ -360,6 +502,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
           : [],
       displayOrder,
       calculated: fieldType.startsWith('calculation'),
+      ...(OWNER_PROPERTIES.has(name) ? { referencedObjectType: 'OWNER' } : {}),
       externalOptions: false,
       hasUniqueValue: name === 'hs_object_id',
       hidden: false,
@@ -387,6 +530,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
   app.addHook('preHandler', async (req, reply) => {
     if (!req.url.startsWith('/crm/')) return;
     const { authorization, ...headers } = req.headers;
+    const arrivedAt = now();
     const record: HubSpotRecordedRequest = {
       method: req.method,
       path: req.url.split('?')[0] ?? req.url,
@@ -396,7 +540,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
       at: now(),
       status: 200,
     };
-    requests.push(record);
+    if (opts.recordRequests !== false) requests.push(record);
     recordOf.set(req, record);
 
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
@@ -409,6 +553,30 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
             'INVALID_AUTHENTICATION',
           ),
         );
+    }
+    if (rateLimit) {
+      while (window.length > 0 && (window[0] ?? 0) <= arrivedAt - rateLimit.intervalMs) window.shift();
+      const remaining = Math.max(0, rateLimit.max - window.length);
+      void reply.headers({
+        'x-hubspot-ratelimit-interval-milliseconds': String(rateLimit.intervalMs),
+        'x-hubspot-ratelimit-max': String(rateLimit.max),
+        'x-hubspot-ratelimit-remaining': String(Math.max(0, remaining - 1)),
+      });
+      if (remaining === 0) {
+        const waitMs = (window[0] ?? arrivedAt) + rateLimit.intervalMs - arrivedAt;
+        return reply
+          .code(429)
+          .headers({ 'retry-after': String(Math.max(1, Math.ceil(waitMs / 1000))) })
+          .send({
+            status: 'error',
+            message: 'You have reached your ten_secondly_rolling limit.',
+            errorType: 'RATE_LIMIT',
+            correlationId: randomUUID(),
+            policyName: 'TEN_SECONDLY_ROLLING',
+            groupName: 'publicapi:private-app-api-calls-10secondly',
+          });
+      }
+      window.push(arrivedAt);
     }
     const fault = faults.current;
     if (fault?.type === 'rate-limit') {
@@ -462,7 +630,8 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
 
   /** Lookup by id, or by a unique property (`idProperty=email`), as HubSpot's read endpoints allow. */
   function find(type: HubSpotObjectType, id: string, idProperty: string | undefined): StoredObject | undefined {
-    if (idProperty === undefined || idProperty === 'hs_object_id') return store[type].get(id);
+    if (idProperty === undefined || idProperty === 'hs_object_id')
+      return store[type].get(id) ?? syntheticObject(type, id);
     const wanted = idProperty === 'email' ? id.toLowerCase() : id;
     for (const obj of store[type].values()) {
       const value = obj.properties[idProperty];
@@ -490,12 +659,11 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
           .send(hubSpotError('after must be a paging cursor from a previous page', 'VALIDATION_ERROR'));
       }
       // The cursor is the id of the first record of the next page, so paging is stable while records are added.
-      const all = [...store[type].values()]
-        .sort(byNumericId)
-        .filter((o) => after === undefined || BigInt(o.id) >= BigInt(after));
+      const all = listFrom(type, after, limit + 1);
       const page = all.slice(0, limit);
       const requested = queryList(req.query.properties);
       const known = knownProperties(type);
+      for (const o of page) for (const name of Object.keys(o.properties)) known.add(name);
       const next = all[limit];
       const path = req.url.split('?')[0] ?? '';
       return {
@@ -624,6 +792,22 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     };
   });
 
+  // Search, only as far as a count: HubSpot's `total` for a search without filters (what progress reads).
+  app.post<{ Params: TypeParams }>('/crm/v3/objects/:objectType/search', (req, reply) => {
+    const type = objectTypeOf(req, reply);
+    if (!type) return reply;
+    const body = (req.body ?? {}) as { filterGroups?: unknown[]; limit?: unknown; properties?: unknown };
+    if (Array.isArray(body.filterGroups) && body.filterGroups.length > 0) {
+      return reply
+        .code(400)
+        .send(hubSpotError('the sandbox emulator does not model search filters', 'VALIDATION_ERROR'));
+    }
+    const limit = typeof body.limit === 'number' && body.limit > 0 ? Math.min(body.limit, 200) : 10;
+    const requested = Array.isArray(body.properties) ? body.properties.map(String) : [];
+    const page = listFrom(type, undefined, limit);
+    return { total: recordCount(type), results: page.map((o) => publicObject(type, o, requested)) };
+  });
+
   app.get<{ Params: TypeParams }>('/crm/v3/properties/:objectType', (req, reply) => {
     const type = objectTypeOf(req, reply);
     if (!type) return reply;
@@ -650,6 +834,18 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
   app.post('/_sandbox/contacts', seedRoute('contacts'));
   app.post('/_sandbox/deals', seedRoute('deals'));
   app.post('/_sandbox/companies', seedRoute('companies'));
+  const syntheticSchema = z.object({
+    count: z.number().int().nonnegative(),
+    firstId: z.number().int().positive().optional(),
+  });
+  for (const type of ['contacts', 'companies'] as const) {
+    app.put(`/_sandbox/synthetic/${type}`, (req, reply) => {
+      const parsed = syntheticSchema.safeParse(req.body);
+      if (!parsed.success) return reply.code(400).send({ error: z.prettifyError(parsed.error) });
+      setSynthetic(type, parsed.data);
+      return reply.code(204).send();
+    });
+  }
   app.get('/_sandbox/requests', () => requests);
   app.delete('/_sandbox/requests', (_req, reply) => {
     requests.length = 0;
@@ -671,6 +867,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     upsertContact,
     upsertDeal,
     upsertCompany,
+    setSynthetic,
     setFault: (fault) => faults.set(fault),
     close: () => app.close(),
   };
@@ -679,6 +876,13 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
 /** The consent property the demo contacts carry; a conversion definition can name it. */
 export const DEMO_CONSENT_PROPERTY = 'google_ads_consent';
 export const DEMO_CONTACT_IDS = { jane: '1001', ravi: '1002', noDeals: '1003' } as const;
+/** The Pendo ids the demo contacts and companies carry; the Pendo emulator's demo knows the same ids. */
+export const DEMO_PENDO = {
+  visitorIdProperty: 'pendo_visitor_id',
+  accountIdProperty: 'pendo_account_id',
+  visitors: ['demo-visitor-1001', 'demo-visitor-1002'],
+  accounts: ['demo-account-2001', 'demo-account-2002'],
+} as const;
 
 type Seeder = Pick<HubSpotEmulator, 'upsertContact' | 'upsertDeal' | 'upsertCompany'>;
 
@@ -686,8 +890,22 @@ type Seeder = Pick<HubSpotEmulator, 'upsertContact' | 'upsertDeal' | 'upsertComp
 function seedDemo(s: Seeder, nowMs: number): void {
   const DAY = 86_400_000;
   const at = (daysAgo: number) => new Date(nowMs - daysAgo * DAY).toISOString();
-  s.upsertCompany('2001', { name: 'Example Corp', domain: 'example.com', country: 'United States' });
-  s.upsertCompany('2002', { name: 'Example GmbH', domain: 'example.de', country: 'Germany' });
+  s.upsertCompany('2001', {
+    name: 'Example Corp',
+    domain: 'example.com',
+    country: 'United States',
+    industry: 'COMPUTER_SOFTWARE',
+    annualrevenue: '12000000',
+    [DEMO_PENDO.accountIdProperty]: DEMO_PENDO.accounts[0],
+  });
+  s.upsertCompany('2002', {
+    name: 'Example GmbH',
+    domain: 'example.de',
+    country: 'Germany',
+    industry: 'MANUFACTURING',
+    annualrevenue: '3500000',
+    [DEMO_PENDO.accountIdProperty]: DEMO_PENDO.accounts[1],
+  });
   s.upsertContact(
     DEMO_CONTACT_IDS.jane,
     {
@@ -704,6 +922,9 @@ function seedDemo(s: Seeder, nowMs: number): void {
       lifecyclestage: 'salesqualifiedlead',
       hs_google_click_id: 'Cj0KCQiA-demo-gclid-1001',
       [DEMO_CONSENT_PROPERTY]: 'granted',
+      [DEMO_PENDO.visitorIdProperty]: DEMO_PENDO.visitors[0],
+      hs_lead_status: 'IN_PROGRESS',
+      num_employees: '250',
       createdate: at(20),
       hs_v2_date_entered_lead: at(20),
       // Epoch milliseconds, as HubSpot stores some of these when they were written through the API.
@@ -722,6 +943,9 @@ function seedDemo(s: Seeder, nowMs: number): void {
     company: 'Example GmbH',
     lifecyclestage: 'customer',
     [DEMO_CONSENT_PROPERTY]: 'denied',
+    [DEMO_PENDO.visitorIdProperty]: DEMO_PENDO.visitors[1],
+    hs_lead_status: 'CONNECTED',
+    num_employees: '40',
     createdate: at(60),
     hs_v2_date_entered_customer: at(2),
   });

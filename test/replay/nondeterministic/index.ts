@@ -4,6 +4,8 @@ import { proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/work
 import type { Cm360Activities } from '../../../src/activities/cm360';
 import type { GoogleAdsActivities } from '../../../src/activities/google-ads';
 import type { HubSpotActivities } from '../../../src/activities/hubspot';
+import type { PendoActivities } from '../../../src/activities/pendo';
+import type { PendoImportInput } from '../../../src/workflows/pendo-import';
 import type { Cm360EnhancementInput } from '../../../src/workflows/cm360-enhancement';
 import type { FormEnhancementInput } from '../../../src/workflows/form-enhancement';
 import type { LifecycleConversionInput } from '../../../src/workflows/lifecycle-conversion';
@@ -44,4 +46,10 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
     orderId: input.submissionId,
     userIdentifiers: input.userIdentifiers,
   });
+}
+
+/** Plans before it checks for a running import, on every run: the first command differs from every real run. */
+export async function pendoImportWorkflow(_input: PendoImportInput): Promise<void> {
+  const pendo = proxyActivities<PendoActivities>({ startToCloseTimeout: '1m' });
+  await pendo.planPendoImport();
 }
