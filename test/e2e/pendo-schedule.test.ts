@@ -59,12 +59,18 @@ describe('the Pendo schedule', () => {
     }
     // One a night: consecutive starts are about a day apart.
     const gaps = next.slice(1).map((t, i) => (t.getTime() - (next[i]?.getTime() ?? 0)) / 3_600_000);
-    assert.ok(gaps.every((h) => h > 23 && h < 25), JSON.stringify(gaps));
+    assert.ok(
+      gaps.every((h) => h > 23 && h < 25),
+      JSON.stringify(gaps),
+    );
   });
 
   test('applying the same config again changes nothing; a new zone or window updates the one schedule', async () => {
     assert.equal(await applyPendoSchedule(env.client, { taskQueue, config: config('Asia/Tokyo') }), 'unchanged');
-    assert.equal(await applyPendoSchedule(env.client, { taskQueue, config: config('Europe/Oslo', '01:30-05:00', '1h') }), 'updated');
+    assert.equal(
+      await applyPendoSchedule(env.client, { taskQueue, config: config('Europe/Oslo', '01:30-05:00', '1h') }),
+      'updated',
+    );
     const info = await describePendoSchedule(env.client);
     for (const t of info?.nextStarts ?? []) {
       const minute = localMinute(t, 'Europe/Oslo');
@@ -78,7 +84,10 @@ describe('the Pendo schedule', () => {
       [PENDO_SCHEDULE_ID],
       'nothing duplicated',
     );
-    assert.equal(await applyPendoSchedule(env.client, { taskQueue, config: config('Europe/Oslo', '01:30-05:00', '1h') }), 'unchanged');
+    assert.equal(
+      await applyPendoSchedule(env.client, { taskQueue, config: config('Europe/Oslo', '01:30-05:00', '1h') }),
+      'unchanged',
+    );
   });
 
   test('without a pendo section the schedule is paused, and un-paused when the section returns', async () => {
