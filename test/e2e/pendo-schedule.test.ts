@@ -8,7 +8,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { formatInZone } from '../../src/domain/time-zones';
 import { applyPendoSchedule, describePendoSchedule, PENDO_SCHEDULE_ID } from '../../src/schedules/pendo-import';
-import { pendoImportStatusQuery, pendoImportWorkflow } from '../../src/workflows/pendo-import';
+import { pendoImportStatusQuery, type pendoImportWorkflow } from '../../src/workflows/pendo-import';
 import { pendoActivities, pendoConfig, startPendoParts, type PendoParts } from '../helpers/pendo';
 import { createDevServerEnv, testDataConverter, uniqueId, workflowBundle } from '../helpers/temporal';
 
