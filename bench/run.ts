@@ -5,12 +5,16 @@ import { runCm360BatcherBench } from './cm360-batcher';
 import { formatRange, formatRate, median, nowMs, type BenchResult } from './common';
 import { runGoogleAdsBatcherBench } from './google-ads-batcher';
 import { runIdentifiersBench } from './identifiers';
+import { runPendoImportBench } from './pendo-import';
 
 const BENCHMARKS: Record<string, () => BenchResult | Promise<BenchResult>> = {
   identifiers: runIdentifiersBench,
   'cm360-batcher': runCm360BatcherBench,
   'google-ads-batcher': runGoogleAdsBatcherBench,
+  'pendo-import': runPendoImportBench,
 };
+/** Minutes long, with a Temporal server and child processes: run only when named. */
+const NAMED_ONLY = new Set(['pendo-import']);
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];
@@ -29,7 +33,7 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const names = requested.length > 0 ? requested : Object.keys(BENCHMARKS);
+  const names = requested.length > 0 ? requested : Object.keys(BENCHMARKS).filter((n) => !NAMED_ONLY.has(n));
 
   console.log(
     `node ${process.version}, ${os.cpus().length} cpus (${os.cpus()[0]?.model.trim() ?? 'unknown'}), ` +

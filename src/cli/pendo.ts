@@ -118,7 +118,7 @@ export async function runPendoStatus(
   else if (s.paused) lines.push(`  schedule     ${s.id} is paused${s.note ? ` (${s.note})` : ''}`);
   else
     lines.push(
-      `  next start   ${s.nextStart ?? 'none planned'}  (schedule ${s.id}; ${s.nextStartUtc ?? ''} UTC, before jitter)`,
+      `  next start   ${s.nextStart ?? 'none planned'}  (schedule ${s.id}, jitter included; ${s.nextStartUtc ?? ''})`,
     );
   if (body.running) lines.push(`  running      ${runLines(body.running).join('\n')}`);
   else lines.push('  running      nothing');

@@ -109,7 +109,7 @@ export async function applyPendoSchedule(client: Client, opts: PendoScheduleOpti
 }
 
 export interface PendoScheduleInfo {
-  /** The next starts the server plans, before jitter. */
+  /** The next starts the server plans, jitter included. */
   nextStarts: Date[];
   paused: boolean;
   note?: string;

@@ -14,7 +14,7 @@ import { Cm360Client } from '../clients/cm360/client';
 import { GoogleAdsBatcherPool } from '../clients/google-ads/batcher';
 import { GoogleAdsConversionClient } from '../clients/google-ads/client';
 import { HubSpotCrmClient } from '../clients/hubspot/client';
-import type { PendoActivityDeps } from '../activities/pendo';
+import { createPendoActivities, type PendoActivityDeps } from '../activities/pendo';
 import { HubSpotRateLimiter } from '../clients/hubspot/rate-limit';
 import { HubSpotRecordReader } from '../clients/hubspot/records';
 import { PendoClient } from '../clients/pendo/client';
@@ -25,7 +25,7 @@ import { applyPendoSchedule, runningPendoImports, type ApplyOutcome } from '../s
 import { cm360Credentials, ConfigError, type Env } from '../config/env';
 import type { Cm360Timing } from '../domain/cm360/outcomes';
 import { codecFromKey, relayDataConverter } from '../temporal/data-converter';
-import { createRelayWorker } from './relay-worker';
+import { createRelayWorker, type RelayWorkerOptions } from './relay-worker';
 
 export function cm360TimingFrom(env: Env): Cm360Timing {
   return {
@@ -132,6 +132,27 @@ function parseEndpoint(text: string | undefined): { host: string; port: number }
 export interface StartWorkerOptions {
   /** Called with what applying the Pendo schedule did ('created', 'updated', 'unchanged', 'paused', 'absent'). */
   onSchedule?: (outcome: ApplyOutcome) => void;
+  /** A prebuilt workflow bundle (bundleWorkflowCode): the worker then starts without running webpack. */
+  workflowBundle?: RelayWorkerOptions['workflowBundle'];
+  /** Where the start-up check of the Pendo properties reports what each run will skip (default: stderr). */
+  warn?: (line: string) => void;
+}
+
+/**
+ * At start, every chosen Pendo property is checked against HubSpot's property definitions, so an unknown or
+ * untranslatable one is named before the first night (each run checks again and skips it). Never fatal.
+ */
+async function checkPendoProperties(pendo: PendoActivityDeps, warn: (line: string) => void): Promise<void> {
+  if (!pendo.config) return;
+  try {
+    const plan = await createPendoActivities(pendo).planPendoImport();
+    for (const level of plan.levels) {
+      if (level.error) warn(`pendo ${level.level}: ${level.error.detail}; this level will fail until it exists`);
+      for (const f of level.skipped) warn(`pendo ${level.level}: property "${f.name}" is skipped: ${f.detail}`);
+    }
+  } catch (err) {
+    warn(`pendo: the chosen properties could not be checked against HubSpot now (${(err as Error).message})`);
+  }
 }
 
 export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Promise<RunningWorker> {
@@ -143,6 +164,12 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
   const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
   const dataConverter = relayDataConverter(codec);
   const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
+  const pendoDeps: PendoActivityDeps = {
+    config: file?.pendo,
+    hubspot: hubSpotRecords(env, limiter),
+    pendo: pendoClient(env, file?.pendo),
+    runningImports: () => runningPendoImports(client),
+  };
   const worker = await createRelayWorker({
     connection,
     namespace: env.TEMPORAL_NAMESPACE,
@@ -151,13 +178,10 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
     cm360: { batchers: cm360.batchers },
     hubspot: { crm: hubSpotCrm(env, limiter), defaultRegion: env.RELAY_DEFAULT_PHONE_REGION },
     googleAds: { uploaders: googleAds.uploaders },
-    pendo: {
-      config: file?.pendo,
-      hubspot: hubSpotRecords(env, limiter),
-      pendo: pendoClient(env, file?.pendo),
-      runningImports: () => runningPendoImports(client),
-    },
+    pendo: pendoDeps,
+    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
   });
+  void checkPendoProperties(pendoDeps, opts.warn ?? ((line) => console.warn(line)));
   // The nightly schedule follows the config: created, updated when the zone or window changed, paused without it.
   const outcome = await applyPendoSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config: file?.pendo });
   opts.onSchedule?.(outcome);

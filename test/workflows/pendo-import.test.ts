@@ -329,6 +329,33 @@ pendo:
     );
   });
 
+  test('a property removed from the list is no longer imported; what Pendo has of it stays', async () => {
+    const { firstId, ids } = seedOwn('removal_id', 3);
+    const first = await runImport(pendoActivities(parts, { config: configFor('removal_id') }));
+    expectCompleted(first.outcome);
+    assert.deepEqual(parts.pendo.valuesOf('visitor', ids[1] ?? ''), { lifecyclestage: 'lead', num_employees: 1 });
+    parts.hubspot.upsertContact(String(firstId + 1), { lifecyclestage: 'customer', num_employees: '99' });
+    const second = await runImport(pendoActivities(parts, { config: configFor('removal_id', ['lifecyclestage']) }));
+    expectCompleted(second.outcome);
+    assert.deepEqual(parts.pendo.valuesOf('visitor', ids[1] ?? ''), { lifecyclestage: 'customer', num_employees: 1 });
+  });
+
+  test('an id property HubSpot keeps unique needs no id scan', async () => {
+    seedOwn('unique_scan_id', 5);
+    const activities = pendoActivities(parts, { config: configFor('hs_object_id', ['lifecyclestage']) });
+    const calls: string[] = [];
+    const { outcome } = await runImport({
+      ...activities,
+      scanPendoIds: (req: Parameters<typeof activities.scanPendoIds>[0]) => {
+        calls.push('scan');
+        return activities.scanPendoIds(req);
+      },
+    });
+    const result = expectCompleted(outcome);
+    assert.deepEqual(calls, []);
+    assert.equal(result.levels[0]?.estimate, result.levels[0]?.counts.read, 'the estimate comes from the count');
+  });
+
   test('a second import while one is running ends SKIPPED, naming the running one', async () => {
     const running = [{ workflowId: 'pendo-import-2026-12-01T15:00:00Z', startTime: new Date(0) }];
     const { outcome, relayStatus, relayReason, status } = await runImport(pendoActivities(parts, { running }));

@@ -347,6 +347,8 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
   const rateLimit = opts.rateLimit === false ? undefined : (opts.rateLimit ?? { max: 190, intervalMs: 10_000 });
   /** Arrival times of the requests inside the current rolling window, oldest first. */
   const window: number[] = [];
+  /** Counts of /crm requests since the last reset, kept even when `requests` is not. */
+  const stats = { requests: 0, throttled: 0, firstAt: 0, lastAt: 0 };
 
   function upsert(
     type: HubSpotObjectType,
@@ -531,6 +533,9 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     if (!req.url.startsWith('/crm/')) return;
     const { authorization, ...headers } = req.headers;
     const arrivedAt = now();
+    stats.requests += 1;
+    stats.firstAt ||= arrivedAt;
+    stats.lastAt = arrivedAt;
     const record: HubSpotRecordedRequest = {
       method: req.method,
       path: req.url.split('?')[0] ?? req.url,
@@ -563,6 +568,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
         'x-hubspot-ratelimit-remaining': String(Math.max(0, remaining - 1)),
       });
       if (remaining === 0) {
+        stats.throttled += 1;
         const waitMs = (window[0] ?? arrivedAt) + rateLimit.intervalMs - arrivedAt;
         return reply
           .code(429)
@@ -847,6 +853,11 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     });
   }
   app.get('/_sandbox/requests', () => requests);
+  app.get('/_sandbox/stats', () => stats);
+  app.delete('/_sandbox/stats', (_req, reply) => {
+    Object.assign(stats, { requests: 0, throttled: 0, firstAt: 0, lastAt: 0 });
+    return reply.code(204).send();
+  });
   app.delete('/_sandbox/requests', (_req, reply) => {
     requests.length = 0;
     return reply.code(204).send();

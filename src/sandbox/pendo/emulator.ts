@@ -206,6 +206,14 @@ export async function startPendoEmulator(opts: PendoEmulatorOptions = {}): Promi
     const values = kind ? ids[kind].get(req.params.id) : undefined;
     return values ? values : reply.code(404).send({ error: 'no such id' });
   });
+  app.put<{ Params: { kind: string } }>('/_sandbox/:kind/synthetic', (req, reply) => {
+    const kind = kindOf(req.params.kind);
+    const parsed = z.object({ prefix: z.string(), count: z.number().int().nonnegative() }).safeParse(req.body);
+    if (!kind || !parsed.success)
+      return reply.code(400).send({ error: 'PUT /_sandbox/{visitor|account}/synthetic {prefix, count}' });
+    synthetic[kind] = parsed.data;
+    return reply.code(204).send();
+  });
   app.get('/_sandbox/stats', () => ({ updated, writes: writes.length }));
   app.post('/_sandbox/reset', (_req, reply) => {
     reset();
