@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { FingerprintSet, idFingerprint, previewPendoImport } from '../../src/activities/pendo';
-import { emptySamples, MAX_CONFLICTING_IDS, type LevelPlan } from '../../src/domain/pendo/types';
+import { emptyCounts, emptySamples, MAX_CONFLICTING_IDS, type LevelPlan } from '../../src/domain/pendo/types';
 import { startHubSpotEmulator, type HubSpotEmulator } from '../../src/sandbox/hubspot';
 import { HubSpotRecordReader } from '../../src/clients/hubspot/records';
 import { HubSpotRateLimiter } from '../../src/clients/hubspot/rate-limit';
@@ -164,16 +164,7 @@ describe('importPendoPages', () => {
       heartbeatDetails: {
         after: '10500',
         pages: 5,
-        counts: {
-          read: 500,
-          updated: 500,
-          missing: 0,
-          failed: 0,
-          emptyId: 0,
-          conflicts: 0,
-          noValues: 0,
-          invalidValues: {},
-        },
+        counts: { ...emptyCounts(), read: 500, updated: 500 },
         samples: emptySamples(),
       },
       attempt: 2,

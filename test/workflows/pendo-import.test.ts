@@ -121,17 +121,8 @@ describe('Pendo import workflow', () => {
     });
     parts.pendo.addIds('visitor', ['V-901']);
     parts.pendo.addIds('account', ['A-902']);
-    const config = pendoConfig(`
-pendo:
-  timeZone: Asia/Tokyo
-  visitor:
-    idProperty: pendo_visitor_id
-    properties: [lifecyclestage, num_employees, newsletter_opt_in, renewal_date, last_login_at, interests, contract_pdf]
-  account:
-    idProperty: pendo_account_id
-    properties: [name, annualrevenue, is_public]
-`);
-    const { outcome, status, relayStatus, handle } = await runImport(pendoActivities(parts, { config }));
+    // BOTH_LEVELS imports each of these properties.
+    const { outcome, status, relayStatus, handle } = await runImport(pendoActivities(parts));
     const result = expectCompleted(outcome);
     // Values and Pendo ids went HubSpot → activity → Pendo: the history (decrypted) holds names and counts only.
     const { text, encryptedPayloads } = await readableHistory(handle);
