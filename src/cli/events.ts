@@ -16,8 +16,13 @@ export function runEventsList(path: string, out: NodeJS.WritableStream): number 
   const loaded = load(path, out);
   if (!loaded) return 1;
   const { config, problems } = loaded;
+  const fileErrors = problems.filter((p) => p.severity === 'error');
+  if (!config && fileErrors.length === 0) {
+    out.write(`${path}: no conversion events defined\n`);
+    return 0;
+  }
   if (!config) {
-    const errors = problems.filter((p) => p.severity === 'error');
+    const errors = fileErrors;
     out.write(`${path}: cannot list the conversion events, ${plural(errors.length, 'error')}:\n`);
     for (const p of inReadingOrder(errors)) out.write(`  ${formatProblem(p)}\n`);
     return 1;

@@ -1,6 +1,7 @@
-// Reads the RELAY_CONFIG file of conversion event definitions. Everything wrong with its content comes back
-// as problems naming the path (and line) so `relay events validate` can show all of them at once; only a
-// file that cannot be read at all is an exception.
+// Reads the RELAY_CONFIG file: the conversion event definitions (hubspot, googleAds, definitions) and the
+// `pendo:` section, each optional. Everything wrong with its content comes back as problems naming the path
+// (and line) so `relay events validate` can show all of them at once; only a file that cannot be read at all
+// is an exception.
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';

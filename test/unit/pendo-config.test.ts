@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { runEventsList, runEventsValidate } from '../../src/cli/events';
 import { loadRelayConfigFile, parseConversionEventsConfig } from '../../src/config/conversion-events';
 import { ConfigError } from '../../src/config/env';
 import { parseWindow, pendoScheduleSpec } from '../../src/domain/pendo/config';
@@ -170,5 +171,20 @@ describe('the schedule a pendo section implies', () => {
     assert.equal(formatInZone(Date.UTC(2026, 6, 1, 4, 0, 0), 'America/New_York'), '2026-07-01 00:00:00-04:00');
     assert.equal(formatInZone(Date.UTC(2026, 11, 1, 5, 0, 0), 'America/New_York'), '2026-12-01 00:00:00-05:00');
     assert.equal(formatInZone(Date.UTC(2026, 11, 1, 5, 0, 0), 'UTC'), '2026-12-01 05:00:00+00:00');
+  });
+});
+
+describe('relay events with a pendo-only file', () => {
+  test('list and validate say there are no conversion events, without an error', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pendo-events-'));
+    const path = join(dir, 'relay.yaml');
+    writeFileSync(path, ISSUE_EXAMPLE);
+    const out: string[] = [];
+    const sink = { write: (s: string) => out.push(s) } as unknown as NodeJS.WritableStream;
+    assert.equal(runEventsList(path, sink), 0);
+    assert.match(out.join(''), /no conversion events defined/);
+    out.length = 0;
+    assert.equal(runEventsValidate(path, sink, sink), 0);
+    assert.match(out.join(''), /: valid \(0 errors, 0 warnings\)/);
   });
 });
