@@ -2,7 +2,7 @@
 // and preview the mapping before the first real night.
 import { WorkflowExecutionAlreadyStartedError, WorkflowFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { previewPendoImport, type PendoActivityDeps } from '../activities/pendo';
 import { HubSpotError } from '../clients/hubspot/errors';
@@ -158,18 +158,34 @@ const previewQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).optional(),
 });
 
+const TEMPORAL_UNAVAILABLE = { error: 'Temporal is unavailable; retry the request' };
+
+/** A Temporal call of a route; undefined (answered 503) when the server cannot be reached. */
+async function temporalCall<T>(log: FastifyBaseLogger, call: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await call();
+  } catch (err) {
+    log.error({ error: (err as Error).name }, 'Temporal call of a Pendo route failed');
+    return undefined;
+  }
+}
+
 const NOT_CONFIGURED = { error: 'the Pendo import is not configured: add a pendo section to the RELAY_CONFIG file' };
 
 export function registerPendoRoutes(app: FastifyInstance, opts: PendoRouteOptions): void {
-  app.post('/v1/pendo/sync', async (_request, reply) => {
+  app.post('/v1/pendo/sync', async (request, reply) => {
     if (!opts.config) return reply.code(503).send(NOT_CONFIGURED);
-    const answer = await startManualPendoImport(opts, opts.config);
+    const config = opts.config;
+    const answer = await temporalCall(request.log, () => startManualPendoImport(opts, config));
+    if (!answer) return reply.code(503).send(TEMPORAL_UNAVAILABLE);
     return reply.code(answer.status === 'started' ? 202 : 409).send(answer);
   });
 
-  app.get('/v1/pendo/status', async (_request, reply) => {
+  app.get('/v1/pendo/status', async (request, reply) => {
     if (!opts.config) return reply.code(503).send(NOT_CONFIGURED);
-    return reply.send(await pendoStatus(opts, opts.config));
+    const config = opts.config;
+    const status = await temporalCall(request.log, () => pendoStatus(opts, config));
+    return status ? reply.send(status) : reply.code(503).send(TEMPORAL_UNAVAILABLE);
   });
 
   app.get<{ Params: { workflowId: string } }>('/v1/pendo/runs/:workflowId', async (request, reply) => {

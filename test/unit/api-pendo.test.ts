@@ -62,6 +62,14 @@ describe('Pendo routes', () => {
         const res = await api.inject({ method: 'GET', url: `/v1/pendo/preview?${query}`, headers: auth });
         assert.equal(res.statusCode, 400, query);
       }
+      for (const [method, url] of [
+        ['POST', '/v1/pendo/sync'],
+        ['GET', '/v1/pendo/status'],
+      ] as const) {
+        const res = await api.inject({ method, url, headers: auth });
+        assert.equal(res.statusCode, 503, `${url} with Temporal down`);
+        assert.match(res.json<{ error: string }>().error, /Temporal is unavailable/);
+      }
       const ok = await api.inject({ method: 'GET', url: '/v1/pendo/preview?level=account&limit=1', headers: auth });
       assert.equal(ok.statusCode, 200);
       assert.equal(ok.headers['cache-control'], 'no-store');
