@@ -172,8 +172,6 @@ export interface PreviewLevel {
   error?: string;
 }
 
-const REQUIRED = ['hs_object_id'];
-
 export function createPendoActivities(deps: PendoActivityDeps) {
   const requireConfig = (): PendoConfig => {
     if (!deps.config) {
@@ -303,7 +301,7 @@ export function createPendoActivities(deps: PendoActivityDeps) {
       }
       const conflicts = new Set(req.conflicts);
       const object = HUBSPOT_OBJECT_OF[plan.level];
-      const properties = [...new Set([plan.idProperty, ...plan.fields.map((f) => f.name), ...REQUIRED])];
+      const properties = [...new Set([plan.idProperty, ...plan.fields.map((f) => f.name)])];
       let batch: PendoMetadataRecord[] = [];
       let recordIdOf = new Map<string, string>();
 

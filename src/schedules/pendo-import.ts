@@ -9,7 +9,7 @@ import {
   type ScheduleDescription,
   type ScheduleOptionsStartWorkflowAction,
 } from '@temporalio/client';
-import { pendoScheduleSpec, type PendoConfig } from '../domain/pendo/config';
+import { configuredLevels, pendoScheduleSpec, type PendoConfig } from '../domain/pendo/config';
 import { RelayAccount, RelayFlow, RelayStatus } from '../workflows/search-attributes';
 import { PENDO_IMPORT_FLOW, type pendoImportWorkflow } from '../workflows/pendo-import';
 
@@ -47,7 +47,7 @@ export function pendoScheduleNote(opts: Required<PendoScheduleOptions>): string 
 
 function scheduleBody(opts: Required<PendoScheduleOptions>) {
   const spec = pendoScheduleSpec(opts.config);
-  const levels = (['visitor', 'account'] as const).filter((l) => opts.config[l]);
+  const levels = configuredLevels(opts.config);
   const action: ScheduleOptionsStartWorkflowAction<typeof pendoImportWorkflow> = {
     type: 'startWorkflow',
     workflowType: 'pendoImportWorkflow',
@@ -113,8 +113,6 @@ export interface PendoScheduleInfo {
   nextStarts: Date[];
   paused: boolean;
   note?: string;
-  /** Workflow ids of the schedule's recent runs, oldest first. */
-  recentRuns: string[];
 }
 
 export async function describePendoSchedule(client: Client): Promise<PendoScheduleInfo | undefined> {
@@ -124,7 +122,6 @@ export async function describePendoSchedule(client: Client): Promise<PendoSchedu
     nextStarts: d.info.nextActionTimes,
     paused: d.state.paused,
     ...(d.state.note ? { note: d.state.note } : {}),
-    recentRuns: d.info.recentActions.map((a) => a.action.workflow.workflowId),
   };
 }
 

@@ -3,7 +3,7 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { propertyNameSchema } from '../conversion-events/definitions';
-import type { PendoLevel, PendoRegion } from './types';
+import { PENDO_LEVELS, type PendoLevel, type PendoRegion } from './types';
 
 export interface PendoWindow {
   /** Minutes after local midnight. */
@@ -132,8 +132,7 @@ export const pendoConfigSchema = z
     };
   });
 
-export const configuredLevels = (c: PendoConfig): PendoLevel[] =>
-  (['visitor', 'account'] as const).filter((l) => c[l] !== undefined);
+export const configuredLevels = (c: PendoConfig): PendoLevel[] => PENDO_LEVELS.filter((l) => c[l] !== undefined);
 
 /** The Temporal Schedule the config implies: a daily cron at the window's start in the zone, with jitter. */
 export interface PendoScheduleSpec {
