@@ -4,6 +4,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { GoogleAdsRequestError } from '../clients/google-ads/errors';
 import { classifyGoogleAdsError } from '../domain/google-ads/classify';
+import { GOOGLE_ADS_NON_RETRYABLE, GoogleAdsFailure } from '../domain/google-ads/failures';
 import type {
   ClickConversionRow,
   EnhancementAdjustmentRow,
@@ -11,17 +12,7 @@ import type {
   GoogleAdsRowResult,
 } from '../domain/google-ads/types';
 
-export const GoogleAdsFailure = {
-  Transient: 'GoogleAdsTransient',
-  Quota: 'GoogleAdsQuota',
-  Auth: 'GoogleAdsAuthError',
-  InvalidRequest: 'GoogleAdsInvalidRequest',
-  Permanent: 'GoogleAdsPermanentError',
-  RetryWindowExpired: 'GoogleAdsRetryWindowExpired',
-  DeadlineExceeded: 'GoogleAdsEnhancementDeadlineExceeded',
-} as const;
-
-export const GOOGLE_ADS_NON_RETRYABLE = [GoogleAdsFailure.InvalidRequest];
+export { GOOGLE_ADS_NON_RETRYABLE, GoogleAdsFailure };
 const AUTH_RETRY_DELAY_MS = 15 * 60_000;
 
 export type UploadOutcome =

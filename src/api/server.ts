@@ -2,6 +2,7 @@
 import type { PayloadCodec } from '@temporalio/common';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { bearerMatches } from './auth';
+import { registerCallRoutes, type CallRouteOptions } from './calls-routes';
 import { registerCm360Routes, type Cm360RouteOptions } from './cm360-routes';
 import { registerCodecRoutes } from './codec-routes';
 import { registerHubSpotRoutes, type HubSpotRouteOptions } from './hubspot-routes';
@@ -17,6 +18,8 @@ export interface ApiOptions {
   codec?: { codec: PayloadCodec; corsOrigins: string[] };
   /** The Pendo import's routes; without a config they answer 503 saying what is missing. */
   pendo?: PendoRouteOptions;
+  /** Call conversion imports (Flow C); without a config they answer 503 saying what is missing. */
+  calls?: CallRouteOptions;
   logger?: FastifyServerOptions['logger'];
 }
 
@@ -54,5 +57,6 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   if (opts.codec) registerCodecRoutes(app, opts.codec);
   if (opts.hubspot) registerHubSpotRoutes(app, { ...opts.hubspot, apiKey: opts.apiKey });
   if (opts.pendo) registerPendoRoutes(app, opts.pendo);
+  if (opts.calls) registerCallRoutes(app, opts.calls);
   return app;
 }

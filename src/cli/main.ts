@@ -9,11 +9,13 @@ import { loadRelayConfigFile } from '../config/conversion-events';
 import { type Env } from '../config/env';
 import { DEMO_PENDO, startHubSpotEmulator } from '../sandbox/hubspot';
 import { startPendoEmulator } from '../sandbox/pendo';
+import { applyCallsSchedule, CALLS_SCHEDULE_ID } from '../schedules/calls-hubspot-pull';
 import { applyPendoSchedule, PENDO_SCHEDULE_ID } from '../schedules/pendo-import';
 import { codecFromKey, relayDataConverter } from '../temporal/data-converter';
 import { startApi, startWorker } from '../workers/composition';
 import { DEV_API_KEY, runDevStack } from '../workers/dev-stack';
 import { ApiCallError, runPendoPreview, runPendoStatus, runPendoSync, type ApiTarget } from './pendo';
+import { runCallsImport, runCallsPull, runCallsReport } from './calls';
 import { runEventsList, runEventsValidate } from './events';
 import { runIdentifiersHash } from './identifiers-hash';
 
@@ -35,6 +37,12 @@ const USAGE = `usage: relay <command>
   pendo preview [--level visitor|account] [--limit N] [--json]
                         each chosen property's Pendo type and the exact payload of a few records; writes nothing
   pendo schedule apply  create or update the nightly schedule from RELAY_CONFIG (the worker does this at start)
+  calls import FILE.csv|FILE.json [--wait]
+                        import call conversions into Google Ads (through the api); --wait shows progress and a summary
+  calls report ID [--failed] [--json]
+                        an import's outcome; --failed writes its refused rows as the template's CSV with a Reason column
+  calls pull [--wait]   run the HubSpot calls pull now (through the api)
+  calls schedule apply  create or update the HubSpot calls pull's schedule from RELAY_CONFIG (the worker does this at start)
   events list [file]    the conversion event definitions (default: RELAY_CONFIG) and their status
   events validate [file]
                         every problem of a definitions file; exit 1 on errors
@@ -117,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'pendo': {
       const env = loadConfig(process.env);
-      if (sub === 'schedule' && rest[0] === 'apply') return applySchedule(env);
+      if (sub === 'schedule' && rest[0] === 'apply') return applySchedules(env, 'pendo');
       const api = apiTarget(env);
       try {
         if (sub === 'sync') {
@@ -155,6 +163,55 @@ async function main(argv: string[]): Promise<number> {
       }
       break;
     }
+    case 'calls': {
+      const env = loadConfig(process.env);
+      if (sub === 'schedule' && rest[0] === 'apply') return applySchedules(env, 'calls');
+      const api = apiTarget(env);
+      try {
+        if (sub === 'import') {
+          const { values, positionals } = parseArgs({
+            args: rest,
+            allowPositionals: true,
+            options: { wait: { type: 'boolean', default: false } },
+          });
+          if (positionals.length !== 1) {
+            console.error('usage: relay calls import FILE.csv [--wait]');
+            return 2;
+          }
+          return await runCallsImport(
+            api,
+            { file: positionals[0] as string, wait: values.wait ?? false },
+            process.stdout,
+            process.stderr,
+          );
+        }
+        if (sub === 'report') {
+          const { values, positionals } = parseArgs({
+            args: rest,
+            allowPositionals: true,
+            options: { failed: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+          });
+          if (positionals.length !== 1) {
+            console.error('usage: relay calls report ID [--failed] [--json]');
+            return 2;
+          }
+          return await runCallsReport(
+            api,
+            { importId: positionals[0] as string, failed: values.failed ?? false, json: values.json ?? false },
+            process.stdout,
+          );
+        }
+        if (sub === 'pull') {
+          const { values } = parseArgs({ args: rest, options: { wait: { type: 'boolean', default: false } } });
+          return await runCallsPull(api, { wait: values.wait ?? false }, process.stdout);
+        }
+      } catch (err) {
+        if (!(err instanceof ApiCallError)) throw err;
+        console.error(err.message);
+        return 1;
+      }
+      break;
+    }
     case 'identifiers': {
       if (sub !== 'hash') break;
       const env = loadConfig(process.env);
@@ -181,8 +238,8 @@ function apiTarget(env: Env): ApiTarget {
   };
 }
 
-async function applySchedule(env: Env): Promise<number> {
-  const config = env.RELAY_CONFIG ? loadRelayConfigFile(env.RELAY_CONFIG).pendo : undefined;
+async function applySchedules(env: Env, which: 'pendo' | 'calls'): Promise<number> {
+  const file = env.RELAY_CONFIG ? loadRelayConfigFile(env.RELAY_CONFIG) : undefined;
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   try {
     // The schedule's arguments hold no personal data; they are encrypted like every payload when the key is set.
@@ -194,8 +251,13 @@ async function applySchedule(env: Env): Promise<number> {
       namespace: env.TEMPORAL_NAMESPACE,
       ...(dataConverter ? { dataConverter } : {}),
     });
-    const outcome = await applyPendoSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config });
-    console.log(`schedule ${PENDO_SCHEDULE_ID}: ${outcome}`);
+    if (which === 'pendo') {
+      const outcome = await applyPendoSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config: file?.pendo });
+      console.log(`schedule ${PENDO_SCHEDULE_ID}: ${outcome}`);
+    } else {
+      const outcome = await applyCallsSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config: file?.calls });
+      console.log(`schedule ${CALLS_SCHEDULE_ID}: ${outcome}`);
+    }
     return 0;
   } finally {
     await connection.close();

@@ -6,33 +6,11 @@ import type { PreviewLevel } from '../activities/pendo';
 import type { PendoStatusView, RunView, SyncAnswer } from '../api/pendo-routes';
 import { invalidValueCount, type LevelCounts } from '../domain/pendo/types';
 import { levelLine } from '../workflows/pendo-import';
+import { apiCall, type ApiTarget } from './api-client';
 
-export interface ApiTarget {
-  url: string;
-  apiKey: string;
-  fetch?: typeof fetch;
-}
+export { ApiCallError, type ApiTarget } from './api-client';
 
-export class ApiCallError extends Error {
-  override name = 'ApiCallError';
-}
-
-async function call<T>(api: ApiTarget, method: string, path: string): Promise<{ status: number; body: T }> {
-  let res: Response;
-  try {
-    res = await (api.fetch ?? fetch)(`${api.url.replace(/\/+$/, '')}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${api.apiKey}`, accept: 'application/json' },
-    });
-  } catch (err) {
-    throw new ApiCallError(`the api at ${api.url} did not answer (${(err as Error).message}); is it running?`);
-  }
-  const body = (await res.json().catch(() => ({}))) as T & { error?: string };
-  if (res.status >= 400 && res.status !== 409) {
-    throw new ApiCallError(`${method} ${path}: HTTP ${res.status}${body.error ? `: ${body.error}` : ''}`);
-  }
-  return { status: res.status, body };
-}
+const call = <T>(api: ApiTarget, method: string, path: string) => apiCall<T>(api, method, path, { accept: [409] });
 
 const TERMINAL = new Set(['COMPLETED', 'COMPLETED_WITH_FAILURES', 'SKIPPED', 'FAILED', 'TERMINATED', 'CANCELLED']);
 

@@ -1,5 +1,5 @@
 // Reads the RELAY_CONFIG file: the conversion event definitions (hubspot, googleAds, definitions) and the
-// `pendo:` section, each optional. Everything wrong with its content comes back as problems naming the path
+// `pendo:` and `calls:` sections, each optional. Everything wrong with its content comes back as problems naming the path
 // (and line) so `relay events validate` can show all of them at once; only a file that cannot be read at all
 // is an exception.
 import { readFileSync } from 'node:fs';
@@ -19,6 +19,7 @@ import {
   type Definition,
   type DefinitionProblem,
 } from '../domain/conversion-events/definitions';
+import { callsConfigSchema, type CallsConfig } from '../domain/calls/config';
 import { pendoConfigSchema, type PendoConfig } from '../domain/pendo/config';
 import { ConfigError } from './env';
 
@@ -30,11 +31,13 @@ export interface LoadedConversionEvents {
   config?: ConversionEventsConfig;
   /** The `pendo:` section (Flow E), when the file has one without errors. */
   pendo?: PendoConfig;
+  /** The `calls:` section (Flow C), when the file has one without errors. */
+  calls?: CallsConfig;
   problems: DefinitionProblem[];
 }
 
 /** Top-level sections of the file besides the conversion events (hubspot, googleAds, definitions). */
-const OTHER_SECTIONS = ['pendo'] as const;
+const OTHER_SECTIONS = ['pendo', 'calls'] as const;
 
 export interface LoadOptions {
   now?: number;
@@ -56,6 +59,7 @@ export function loadConversionEventsConfig(path: string, opts: LoadOptions = {})
 export interface RelayConfigFile {
   conversionEvents?: ConversionEventsConfig;
   pendo?: PendoConfig;
+  calls?: CallsConfig;
   warnings: DefinitionProblem[];
 }
 
@@ -65,7 +69,7 @@ export interface RelayConfigFile {
  * should log them.
  */
 export function loadRelayConfigFile(path: string, opts: LoadOptions = {}): RelayConfigFile {
-  const { config, pendo, problems } = loadConversionEventsConfig(path, opts);
+  const { config, pendo, calls, problems } = loadConversionEventsConfig(path, opts);
   const errors = problems.filter((p) => p.severity === 'error');
   if (errors.length > 0) {
     const lines = errors.map((p) => `  ${formatProblem(p)}`);
@@ -74,6 +78,7 @@ export function loadRelayConfigFile(path: string, opts: LoadOptions = {}): Relay
   return {
     ...(config ? { conversionEvents: config } : {}),
     ...(pendo ? { pendo } : {}),
+    ...(calls ? { calls } : {}),
     warnings: problems.filter((p) => p.severity === 'warning'),
   };
 }
@@ -135,7 +140,9 @@ export function parseConversionEventsConfig(
   if (raw === null || raw === undefined) return { problems: [fileProblem('the file is empty')] };
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return {
-      problems: [fileProblem('expected an object with hubspot and definitions, googleAds, pendo (each optional)')],
+      problems: [
+        fileProblem('expected an object with hubspot and definitions, googleAds, pendo, calls (each optional)'),
+      ],
     };
   }
 
@@ -148,17 +155,19 @@ export function parseConversionEventsConfig(
 
   const sections = raw as Record<string, unknown>;
   const pendo = parseSection('pendo', pendoConfigSchema, sections);
+  const calls = parseSection('calls', callsConfigSchema, sections);
   const events = Object.fromEntries(
     Object.entries(sections).filter(([key]) => !(OTHER_SECTIONS as readonly string[]).includes(key)),
   );
-  const withPendo = (loaded: LoadedConversionEvents): LoadedConversionEvents => ({
+  const withSections = (loaded: LoadedConversionEvents): LoadedConversionEvents => ({
     ...loaded,
     ...(pendo.config ? { pendo: pendo.config } : {}),
-    problems: locate([...loaded.problems, ...pendo.problems]),
+    ...(calls.config ? { calls: calls.config } : {}),
+    problems: locate([...loaded.problems, ...pendo.problems, ...calls.problems]),
   });
   // A file of other sections only declares no conversion events, which is not an error.
-  if (Object.keys(events).length === 0 && Object.keys(sections).length > 0) return withPendo({ problems: [] });
-  return withPendo(parseConversionEvents(events, opts));
+  if (Object.keys(events).length === 0 && Object.keys(sections).length > 0) return withSections({ problems: [] });
+  return withSections(parseConversionEvents(events, opts));
 }
 
 function parseConversionEvents(raw: Record<string, unknown>, opts: LoadOptions): LoadedConversionEvents {

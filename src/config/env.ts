@@ -41,6 +41,12 @@ export const envSchema = z.object({
     .int()
     .positive()
     .default(4 * 1024 * 1024),
+  /** Largest call-conversion file (or JSON body) `POST /v1/google-ads/calls` reads; 100,000 rows are about 9 MB. */
+  RELAY_MAX_CALLS_FILE_BYTES: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(32 * 1024 * 1024),
   RELAY_DEFAULT_PHONE_REGION: optionalString.refine((v) => v === undefined || /^[A-Za-z]{2}$/.test(v), {
     message: 'must be a two-letter region code such as US',
   }),

@@ -5,6 +5,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildApi } from '../api/server';
 import { ApplicationFailure } from '@temporalio/common';
+import type { CallActivityDeps } from '../activities/calls';
 import type { Cm360Batchers } from '../activities/cm360';
 import type { GoogleAdsUploaders } from '../activities/google-ads';
 import type { HubSpotActivityDeps } from '../activities/hubspot';
@@ -13,6 +14,8 @@ import { Cm360BatcherPool } from '../clients/cm360/batcher';
 import { Cm360Client } from '../clients/cm360/client';
 import { GoogleAdsBatcherPool } from '../clients/google-ads/batcher';
 import { GoogleAdsConversionClient } from '../clients/google-ads/client';
+import { GoogleAdsFailure } from '../domain/google-ads/failures';
+import { HubSpotCallReader } from '../clients/hubspot/calls';
 import { HubSpotCrmClient } from '../clients/hubspot/client';
 import { createPendoActivities, type PendoActivityDeps } from '../activities/pendo';
 import { HubSpotRateLimiter } from '../clients/hubspot/rate-limit';
@@ -21,7 +24,13 @@ import { PendoClient } from '../clients/pendo/client';
 import { loadRelayConfigFile, type RelayConfigFile } from '../config/conversion-events';
 import type { PendoConfig } from '../domain/pendo/config';
 import { PENDO_HOSTS, PendoFailure } from '../domain/pendo/types';
-import { applyPendoSchedule, runningPendoImports, type ApplyOutcome } from '../schedules/pendo-import';
+import { applyCallsSchedule, CALLS_SCHEDULE_ID, lastCompletedCallPull } from '../schedules/calls-hubspot-pull';
+import {
+  applyPendoSchedule,
+  PENDO_SCHEDULE_ID,
+  runningPendoImports,
+  type ApplyOutcome,
+} from '../schedules/pendo-import';
 import { cm360Credentials, ConfigError, type Env } from '../config/env';
 import type { Cm360Timing } from '../domain/cm360/outcomes';
 import { codecFromKey, relayDataConverter } from '../temporal/data-converter';
@@ -102,12 +111,22 @@ function relayConfigFile(env: Env): RelayConfigFile | undefined {
   return env.RELAY_CONFIG ? loadRelayConfigFile(env.RELAY_CONFIG) : undefined;
 }
 
-function googleAdsUploaders(env: Env): { uploaders: GoogleAdsUploaders; close(): Promise<void> } {
+interface GoogleAdsParts {
+  uploaders: GoogleAdsUploaders;
+  calls: CallActivityDeps['googleAds'];
+  close(): Promise<void>;
+}
+
+function googleAdsUploaders(env: Env): GoogleAdsParts {
   const { GOOGLE_ADS_DEVELOPER_TOKEN: developerToken, GOOGLE_ADS_CLIENT_ID: clientId } = env;
   const { GOOGLE_ADS_CLIENT_SECRET: clientSecret, GOOGLE_ADS_REFRESH_TOKEN: refreshToken } = env;
   if (!developerToken || !clientId || !clientSecret || !refreshToken) {
-    const fail = () => notConfigured('GoogleAdsNotConfigured', 'Google Ads (GOOGLE_ADS_* credentials)');
-    return { uploaders: { uploadClick: fail, uploadEnhancement: fail }, close: () => Promise.resolve() };
+    const fail = () => notConfigured(GoogleAdsFailure.NotConfigured, 'Google Ads (GOOGLE_ADS_* credentials)');
+    return {
+      uploaders: { uploadClick: fail, uploadEnhancement: fail },
+      calls: { uploadCall: fail, findConversionActions: fail },
+      close: () => Promise.resolve(),
+    };
   }
   const endpoint = parseEndpoint(env.GOOGLE_ADS_ENDPOINT);
   const client = new GoogleAdsConversionClient({
@@ -119,7 +138,23 @@ function googleAdsUploaders(env: Env): { uploaders: GoogleAdsUploaders; close():
     ...(endpoint ? { endpoint: { ...endpoint, insecure: true } } : {}),
   });
   const pool = new GoogleAdsBatcherPool({ client, lingerMs: env.GOOGLE_ADS_BATCH_LINGER });
-  return { uploaders: pool, close: () => pool.close() };
+  return {
+    uploaders: pool,
+    calls: {
+      uploadCall: (row) => pool.uploadCall(row),
+      findConversionActions: (customerId, loginCustomerId, names) =>
+        client.findConversionActions(customerId, loginCustomerId, names),
+    },
+    close: () => pool.close(),
+  };
+}
+
+function hubSpotCalls(env: Env, limiter: HubSpotRateLimiter): CallActivityDeps['hubspot'] {
+  if (!env.HUBSPOT_ACCESS_TOKEN) {
+    const fail = () => notConfigured('HubSpotNotConfigured', 'HubSpot (HUBSPOT_ACCESS_TOKEN)');
+    return { dispositions: fail, modifiedInboundCalls: fail, dealAmounts: fail };
+  }
+  return new HubSpotCallReader({ accessToken: env.HUBSPOT_ACCESS_TOKEN, basePath: env.HUBSPOT_API_BASE, limiter });
 }
 
 function parseEndpoint(text: string | undefined): { host: string; port: number } | undefined {
@@ -130,8 +165,8 @@ function parseEndpoint(text: string | undefined): { host: string; port: number }
 }
 
 export interface StartWorkerOptions {
-  /** Called with what applying the Pendo schedule did ('created', 'updated', 'unchanged', 'paused', 'absent'). */
-  onSchedule?: (outcome: ApplyOutcome) => void;
+  /** Called with what applying each schedule did ('created', 'updated', 'unchanged', 'paused', 'absent'). */
+  onSchedule?: (outcome: ApplyOutcome, scheduleId: string) => void;
   /** A prebuilt workflow bundle (bundleWorkflowCode): the worker then starts without running webpack. */
   workflowBundle?: RelayWorkerOptions['workflowBundle'];
   /** Where the start-up check of the Pendo properties reports what each run will skip (default: stderr). */
@@ -179,12 +214,22 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
     hubspot: { crm: hubSpotCrm(env, limiter), defaultRegion: env.RELAY_DEFAULT_PHONE_REGION },
     googleAds: { uploaders: googleAds.uploaders },
     pendo: pendoDeps,
+    calls: {
+      config: file?.calls,
+      googleAds: googleAds.calls,
+      hubspot: hubSpotCalls(env, limiter),
+      lastPull: () => lastCompletedCallPull(client),
+      payloadKey: env.RELAY_PAYLOAD_KEY,
+    },
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
   });
   void checkPendoProperties(pendoDeps, opts.warn ?? ((line) => console.warn(line)));
   // The nightly schedule follows the config: created, updated when the zone or window changed, paused without it.
   const outcome = await applyPendoSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config: file?.pendo });
-  opts.onSchedule?.(outcome);
+  opts.onSchedule?.(outcome, PENDO_SCHEDULE_ID);
+  // The call pull follows `calls.hubspot` the same way.
+  const calls = await applyCallsSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config: file?.calls });
+  opts.onSchedule?.(calls, CALLS_SCHEDULE_ID);
   const done = worker.run().finally(async () => {
     await Promise.all([cm360.close(), googleAds.close()]);
     await connection.close();
@@ -244,6 +289,13 @@ export async function startApi(env: Env): Promise<RunningApi> {
       taskQueue: env.RELAY_TASK_QUEUE,
       config: file?.pendo,
       clients: { hubspot: hubSpotRecords(env, hubSpotLimiter(env)), pendo: pendoClient(env, file?.pendo) },
+    },
+    calls: {
+      temporal,
+      taskQueue: env.RELAY_TASK_QUEUE,
+      config: file?.calls,
+      payloadKey: env.RELAY_PAYLOAD_KEY,
+      maxBodyBytes: env.RELAY_MAX_CALLS_FILE_BYTES,
     },
   });
   for (const w of file?.warnings ?? []) app.log.warn(`${env.RELAY_CONFIG}: ${w.path}: ${w.message}`);

@@ -11,6 +11,7 @@ import { startCm360Emulator } from '../sandbox/cm360';
 import { startGoogleAdsEmulator } from '../sandbox/google-ads';
 import { DEMO_PENDO, startHubSpotEmulator } from '../sandbox/hubspot';
 import { startPendoEmulator } from '../sandbox/pendo';
+import { ensureNamespaceRetention, RELAY_RETENTION_DAYS } from '../temporal/namespace';
 import { RELAY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from './composition';
 
@@ -66,7 +67,13 @@ function searchAttributeTypeName(type: string): string {
   );
 }
 
-async function waitForTemporal(address: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+/** Waits for the dev server, then gives the namespace the relay's retention (90 days; the dev server's is 1). */
+async function waitForTemporal(
+  address: string,
+  namespace: string,
+  child: ChildProcess,
+  timeoutMs = 60_000,
+): Promise<void> {
   const until = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < until) {
@@ -74,6 +81,7 @@ async function waitForTemporal(address: string, child: ChildProcess, timeoutMs =
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       await connection.healthService.check({});
+      await ensureNamespaceRetention(connection, namespace);
       await connection.close();
       return;
     } catch (err) {
@@ -165,10 +173,10 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
   process.once('SIGTERM', () => void stopAll(0));
 
   try {
-    await waitForTemporal(env.TEMPORAL_ADDRESS, temporal.child);
+    await waitForTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE, temporal.child);
     worker = await startWorker(env, {
-      onSchedule: (outcome) => {
-        if (outcome !== 'absent') notes.push(`Pendo nightly import: schedule "pendo-import" ${outcome}`);
+      onSchedule: (outcome, id) => {
+        if (outcome !== 'absent') notes.push(`Schedule "${id}" ${outcome}`);
       },
     });
     api = await startApi(env);
@@ -187,7 +195,7 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
       '',
       'martech-relay is running',
       `  Temporal Web UI   ${temporal.uiUrl}  (payloads decrypted through ${api.url}/codec)`,
-      `  Temporal server   ${env.TEMPORAL_ADDRESS}  (history in .data/temporal.db, log in .data/temporal.log)`,
+      `  Temporal server   ${env.TEMPORAL_ADDRESS}  (history in .data/temporal.db, kept ${RELAY_RETENTION_DAYS} days after a workflow closes; log in .data/temporal.log)`,
       `  HTTP api          ${api.url}  (Authorization: Bearer ${overrides.RELAY_API_KEY ? DEV_API_KEY : '$RELAY_API_KEY'})`,
       `  worker            task queue ${env.RELAY_TASK_QUEUE}`,
       ...notes.map((n) => `  ${n}`),

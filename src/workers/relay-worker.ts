@@ -1,6 +1,7 @@
 // The worker: every workflow of the relay and the activities built over injected clients.
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { createCallActivities, type CallActivityDeps } from '../activities/calls';
 import { createCm360Activities, type Cm360Batchers } from '../activities/cm360';
 import { createGoogleAdsActivities, type GoogleAdsUploaders } from '../activities/google-ads';
 import { createHubSpotActivities, type HubSpotActivityDeps } from '../activities/hubspot';
@@ -11,6 +12,7 @@ export interface RelayActivityDeps {
   hubspot: HubSpotActivityDeps;
   googleAds: { uploaders: GoogleAdsUploaders };
   pendo: PendoActivityDeps;
+  calls: CallActivityDeps;
 }
 
 export interface RelayWorkerOptions extends RelayActivityDeps {
@@ -30,6 +32,7 @@ export function buildActivities(deps: RelayActivityDeps) {
     ...createHubSpotActivities(deps.hubspot),
     ...createGoogleAdsActivities(deps.googleAds),
     ...createPendoActivities(deps.pendo),
+    ...createCallActivities(deps.calls),
   };
 }
 

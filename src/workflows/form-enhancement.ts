@@ -7,6 +7,7 @@ import { Ineligible, type IneligibleReason } from '../domain/google-ads/rules';
 import type { EnhancementAdjustmentRow, GoogleAdsUserIdentifier } from '../domain/google-ads/types';
 import type { DroppedIdentifier } from '../domain/identifiers/types';
 import { activityFailureCause, retriesHitDeadline, trackProgress } from './progress';
+import { GoogleAdsFailure } from '../domain/google-ads/failures';
 
 export const FORM_ENHANCEMENT_FLOW = 'hubspot-form-enhancement';
 export const ENHANCEMENT_WINDOW_MS = 24 * 3_600_000;
@@ -97,7 +98,7 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
   for (;;) {
     const now = Date.now();
     if (now >= deadlineMs) {
-      fail('GoogleAdsEnhancementDeadlineExceeded', `not enhanced before ${status.deadline} (24 h less the margin)`);
+      fail(GoogleAdsFailure.DeadlineExceeded, `not enhanced before ${status.deadline} (24 h less the margin)`);
     }
     status.attempts += 1;
     status.nextAttemptAt = undefined;
@@ -110,7 +111,7 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
         initialInterval: '10s',
         backoffCoefficient: 2,
         maximumInterval: '10m',
-        nonRetryableErrorTypes: ['GoogleAdsInvalidRequest'],
+        nonRetryableErrorTypes: [GoogleAdsFailure.InvalidRequest],
       },
     });
     let result;
@@ -119,7 +120,7 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
     } catch (err) {
       if (retriesHitDeadline(err) || Date.now() >= deadlineMs) {
         const last = err instanceof ActivityFailure ? (err.cause?.message ?? '') : '';
-        fail('GoogleAdsEnhancementDeadlineExceeded', `still failing at ${status.deadline}: ${last}`);
+        fail(GoogleAdsFailure.DeadlineExceeded, `still failing at ${status.deadline}: ${last}`);
       }
       const cause = activityFailureCause(err);
       if (cause) fail(cause.type, cause.message);
@@ -139,7 +140,7 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
         report('ENHANCED', `${result.code}: already enhanced`);
         return { outcome: 'ALREADY_ENHANCED', attempts: status.attempts };
       case 'PERMANENT':
-        return fail('GoogleAdsPermanentError', `${result.code}: ${result.message}`, result.code);
+        return fail(GoogleAdsFailure.Permanent, `${result.code}: ${result.message}`, result.code);
       case 'RETRY_LATER': {
         status.lastError = result.code;
         const waitMs = Math.min(result.delayMs, deadlineMs - Date.now());

@@ -19,6 +19,7 @@ import {
 import type { ClickConversionRow, GoogleAdsUserIdentifier } from '../domain/google-ads/types';
 import type { DroppedIdentifier } from '../domain/identifiers/types';
 import { activityFailureCause, trackProgress } from './progress';
+import { GoogleAdsFailure } from '../domain/google-ads/failures';
 
 export const LIFECYCLE_CONVERSION_FLOW = 'hubspot-lifecycle-conversion';
 /** TOO_RECENT_* answers are waited out with timers, but not forever. */
@@ -102,7 +103,7 @@ const googleAds = proxyActivities<GoogleAdsActivities>({
     initialInterval: '10s',
     backoffCoefficient: 2,
     maximumInterval: '15m',
-    nonRetryableErrorTypes: ['GoogleAdsInvalidRequest'],
+    nonRetryableErrorTypes: [GoogleAdsFailure.InvalidRequest],
   },
 });
 
@@ -213,11 +214,11 @@ export async function lifecycleConversionWorkflow(input: LifecycleConversionInpu
         report('ALREADY_UPLOADED', `${result.code}: Google Ads already has order ${orderId}`);
         return { outcome: 'ALREADY_UPLOADED', orderId, attempts: status.attempts };
       case 'PERMANENT':
-        return fail('GoogleAdsPermanentError', `${result.code}: ${result.message}`, result.code);
+        return fail(GoogleAdsFailure.Permanent, `${result.code}: ${result.message}`, result.code);
       case 'RETRY_LATER': {
         status.lastError = result.code;
         if (Date.now() + result.delayMs > giveUpAt) {
-          fail('GoogleAdsRetryWindowExpired', `${result.code} for longer than the retry window`);
+          fail(GoogleAdsFailure.RetryWindowExpired, `${result.code} for longer than the retry window`);
         }
         status.nextAttemptAt = new Date(Date.now() + result.delayMs).toISOString();
         report('WAITING_TO_RETRY', `${result.code}; next attempt at ${status.nextAttemptAt}`);

@@ -35,7 +35,20 @@ import {
   rowError,
 } from '../helpers/hubspot-google-ads';
 import { pendoActivities, seedVisitors, startPendoParts, type PendoParts } from '../helpers/pendo';
-import { createTimeSkippingEnv, testDataConverter, workflowBundle } from '../helpers/temporal';
+import { createTimeSkippingEnv, TEST_PAYLOAD_KEY, testDataConverter, workflowBundle } from '../helpers/temporal';
+import {
+  callerOf,
+  callsConfig,
+  CUSTOMER_ID,
+  rowError as rowErrorOf,
+  scriptedCallActivities,
+  templateCsv,
+  type UploadScript,
+} from '../helpers/calls';
+import { prepareCallImport, startCallImport } from '../../src/api/calls-routes';
+import { parseCallCsv } from '../../src/domain/calls/csv';
+import { CALLS_HUBSPOT_PULL_FLOW, callImportPartId } from '../../src/domain/calls/types';
+import { callsHubSpotPullWorkflow } from '../../src/workflows/calls-hubspot-pull';
 import { PENDO_IMPORT_FLOW, pendoImportWorkflow, type PendoImportInput } from '../../src/workflows/pendo-import';
 
 const HOUR = 3_600_000;
@@ -330,6 +343,117 @@ const pendoScenarios: Record<string, (name: string) => Scenario> = {
   'pendo-skipped-already-running': pendo({ seed: () => undefined, running: true }),
 };
 Object.assign(scenarios, pendoScenarios);
+
+// ------------------------------------------------------------------------------------------- calls
+
+/** A file import through the api's own fan-out; records the import (`record: 'import'`) or its first part. */
+function callFile(opts: {
+  rows: number;
+  day: number;
+  script?: UploadScript;
+  name?: (i: number) => string;
+  record: 'import' | 'part';
+}): (name: string) => Scenario {
+  return () => ({
+    activities: () => scriptedCallActivities(opts.script).activities,
+    start: async (env, taskQueue) => {
+      const csv = templateCsv(opts.rows, { start: Date.parse(`2026-11-${opts.day}T15:00:00Z`), name: opts.name });
+      const prepared = prepareCallImport(
+        parseCallCsv(csv),
+        callsConfig(),
+        TEST_PAYLOAD_KEY,
+        Date.parse('2026-12-01T12:00:00Z'),
+      );
+      if (!('importId' in prepared)) throw new Error('the scenario rows must be valid');
+      await startCallImport({ temporal: env.client, taskQueue }, callsConfig(), prepared, 'file');
+      return env.client.workflow.getHandle(
+        opts.record === 'import' ? prepared.importId : callImportPartId(prepared.importId, 0),
+      );
+    },
+  });
+}
+
+/** A pull of HubSpot calls from a scripted reader (two Connected calls, one No answer). */
+function callPull(calls: number): (name: string) => Scenario {
+  return (name) => ({
+    activities: () =>
+      scriptedCallActivities(undefined, {
+        config: callsConfig({
+          hubspot: {
+            everyMs: 3_600_000,
+            every: '1h',
+            outcomes: { Connected: 'Sales call' },
+            value: { type: 'custom', amount: 50 },
+          },
+        }),
+        hubspot: {
+          dispositions: () =>
+            Promise.resolve([
+              { id: 'connected', label: 'Connected' },
+              { id: 'no-answer', label: 'No answer' },
+            ]),
+          modifiedInboundCalls: () =>
+            Promise.resolve({
+              calls: Array.from({ length: calls }, (_, i) => ({
+                id: String(7000 + i),
+                direction: 'INBOUND',
+                fromNumber: `(212) 555-01${String(10 + i)}`,
+                timestampMs: Date.parse('2026-11-30T15:00:00Z') + i * 60_000,
+                durationMs: 180_000,
+                dispositionId: i === 2 ? 'no-answer' : 'connected',
+                lastModifiedMs: Date.parse('2026-11-30T16:00:00Z') + i,
+                contactIds: [],
+                dealIds: [],
+              })),
+            }),
+          dealAmounts: () => Promise.resolve(new Map()),
+        },
+      }).activities,
+    start: (env, taskQueue) =>
+      env.client.workflow.start(callsHubSpotPullWorkflow, {
+        taskQueue,
+        workflowId: `calls-hubspot-pull-manual-${name}`,
+        args: [{ trigger: 'manual', customerId: CUSTOMER_ID, timeZone: 'America/New_York' }],
+        typedSearchAttributes: [
+          { key: RelayFlow, value: CALLS_HUBSPOT_PULL_FLOW },
+          { key: RelayStatus, value: 'READING' },
+        ],
+      }),
+  });
+}
+
+const callScenarios: Record<string, (name: string) => Scenario> = {
+  'call-import-completed': callFile({ rows: 3, day: 10, record: 'import' }),
+  'call-import-completed-with-failures': callFile({
+    rows: 4,
+    day: 11,
+    script: (row) => (row.callerId === callerOf(1) ? rowErrorOf('EXPIRED_CALL') : { ok: true }),
+    name: (i) => (i === 3 ? 'Nobody knows this' : 'Sales call'),
+    record: 'import',
+  }),
+  'call-import-part-too-recent-then-uploaded': callFile({
+    rows: 2,
+    day: 12,
+    script: (row, attempt) =>
+      row.callerId === callerOf(0) && attempt === 1 ? rowErrorOf('TOO_RECENT_CALL') : { ok: true },
+    record: 'part',
+  }),
+  'call-import-part-partial-failures': callFile({
+    rows: 4,
+    day: 13,
+    script: (row) =>
+      row.callerId === callerOf(1)
+        ? rowErrorOf('CALL_NOT_FOUND')
+        : row.callerId === callerOf(2)
+          ? rowErrorOf('CALL_CONVERSION_ALREADY_EXISTS')
+          : { ok: true },
+    name: (i) => (i === 3 ? 'Nobody knows this' : 'Sales call'),
+    record: 'part',
+  }),
+  'calls-pull-imported': callPull(3),
+  'calls-pull-nothing-new': callPull(0),
+};
+Object.assign(scenarios, callScenarios);
 
 async function main() {
   const only = process.argv.slice(2);

@@ -38,6 +38,12 @@ const REQUIRED = [
   'pendo-continued-as-new-last-run',
   'pendo-chunk-retried-after-409',
   'pendo-skipped-already-running',
+  'call-import-completed',
+  'call-import-completed-with-failures',
+  'call-import-part-too-recent-then-uploaded',
+  'call-import-part-partial-failures',
+  'calls-pull-imported',
+  'calls-pull-nothing-new',
 ];
 
 function histories() {

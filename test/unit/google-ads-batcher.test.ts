@@ -10,6 +10,7 @@ import {
   type GoogleAdsUploadClient,
 } from '../../src/clients/google-ads';
 import type {
+  CallConversionRow,
   ClickConversionRow,
   EnhancementAdjustmentRow,
   GoogleAdsRowResult,
@@ -20,14 +21,14 @@ const CUSTOMER = '1234567890';
 const HASH = 'a'.repeat(64);
 
 interface Call {
-  service: 'click' | 'enhancement';
+  service: 'click' | 'call' | 'enhancement';
   customerId: string;
   loginCustomerId: string | undefined;
   orderIds: string[];
   startedAt: number;
 }
 
-/** Answers each row with its own order id, so a caller can tell whether it got its own row. */
+/** Answers each row with its own order id (a call row: its caller id), so a caller can tell whether it got its own row. */
 function fakeClient(fail?: (orderIds: string[]) => Error | undefined) {
   const calls: Call[] = [];
   const answer = (service: Call['service'], customerId: string, login: string | undefined, orderIds: string[]) => {
@@ -43,6 +44,13 @@ function fakeClient(fail?: (orderIds: string[]) => Error | undefined) {
         customerId,
         login,
         rows.map((r) => r.orderId),
+      ),
+    uploadCallConversions: (customerId, login, rows) =>
+      answer(
+        'call',
+        customerId,
+        login,
+        rows.map((r) => r.callerId),
       ),
     uploadEnhancements: (customerId, login, rows) =>
       answer(
@@ -78,6 +86,17 @@ function enhancement(orderId: string, extra: Partial<EnhancementAdjustmentRow> =
     conversionAction: `customers/${CUSTOMER}/conversionActions/555`,
     orderId,
     userIdentifiers: [{ hashed_email: HASH }],
+    ...extra,
+  };
+}
+
+function callRow(callerId: string, extra: Partial<CallConversionRow> = {}): CallConversionRow {
+  return {
+    customerId: CUSTOMER,
+    conversionAction: `customers/${CUSTOMER}/conversionActions/6512349874`,
+    callerId,
+    callStartDateTime: '2026-11-24 10:00:00+00:00',
+    conversionDateTime: '2026-11-24 10:20:00+00:00',
     ...extra,
   };
 }
@@ -210,6 +229,68 @@ describe('GoogleAdsBatcherPool', () => {
     await pool.close();
     await assert.rejects(pool.uploadClick(click('after')), /closed/);
   });
+
+  test('call rows go to a call batcher of their own account, beside its click batcher', async () => {
+    const { client, calls } = fakeClient();
+    const pool = new GoogleAdsBatcherPool({ client, lingerMs: 10, requestsPerSecond: 1000 });
+    const results = await Promise.all([
+      pool.uploadCall(callRow('+16502530001')),
+      pool.uploadClick(click('c1')),
+      pool.uploadCall(callRow('+16502530002', { customerId: '222' })),
+      pool.uploadCall(callRow('+16502530003')),
+      pool.uploadCall(callRow('+16502530004', { loginCustomerId: '999' })),
+    ]);
+    assert.deepEqual(results, ['+16502530001', 'c1', '+16502530002', '+16502530003', '+16502530004'].map(echo));
+    const byBatch = calls
+      .map((c) => `${c.service} ${c.customerId} ${c.loginCustomerId ?? '-'}: ${c.orderIds.join(',')}`)
+      .sort();
+    assert.deepEqual(byBatch, [
+      `call ${CUSTOMER} -: +16502530001,+16502530003`,
+      `call ${CUSTOMER} 999: +16502530004`,
+      'call 222 -: +16502530002',
+      `click ${CUSTOMER} -: c1`,
+    ]);
+    const callBatcher: unknown = pool.forAccount('call', CUSTOMER);
+    assert.notEqual(callBatcher, pool.forAccount('click', CUSTOMER));
+    assert.equal(pool.forAccount('call', CUSTOMER).service, 'call');
+    await pool.close();
+  });
+
+  test('a call row whose caller id is not E.164 is refused at once and joins no batch', async () => {
+    const { client, calls } = fakeClient();
+    const pool = new GoogleAdsBatcherPool({ client, lingerMs: 5, requestsPerSecond: 1000 });
+    const [good, bad] = await Promise.allSettled([
+      pool.uploadCall(callRow('+16502530010')),
+      pool.uploadCall(callRow('(650) 253-0011')),
+    ]);
+    assert.deepEqual(good, { status: 'fulfilled', value: echo('+16502530010') });
+    assert.ok(
+      bad?.status === 'rejected' && bad.reason instanceof GoogleAdsRequestError && bad.reason.kind === 'invalid',
+    );
+    assert.ok(!String(bad.reason.message).includes('253-0011'));
+    assert.deepEqual(
+      calls.map((c) => c.orderIds),
+      [['+16502530010']],
+    );
+    await pool.close();
+  });
+
+  test('call, click and enhancement requests all draw from the one shared limiter', async () => {
+    const { client, calls } = fakeClient();
+    const limiter = createGoogleAdsLimiter({ requestsPerSecond: 1000 });
+    const scheduled: number[] = [];
+    limiter.on('scheduled', () => scheduled.push(calls.length));
+    const pool = new GoogleAdsBatcherPool({ client, lingerMs: 5, maxBatchSize: 10, limiter });
+    await Promise.all([
+      ...Array.from({ length: 25 }, (_, i) => pool.uploadCall(callRow(`+1650253${String(i).padStart(4, '0')}`))),
+      ...ids(12).map((o) => pool.uploadClick(click(o))),
+      pool.uploadEnhancement(enhancement('e1')),
+    ]);
+    assert.deepEqual(calls.map((c) => c.service).sort(), ['call', 'call', 'call', 'click', 'click', 'enhancement']);
+    assert.equal(scheduled.length, calls.length, 'one limiter job per request, whatever the service');
+    await pool.close();
+    await limiter.stop();
+  });
 });
 
 describe('GoogleAdsBatcherPool over the real client and emulator', () => {
@@ -254,6 +335,40 @@ describe('GoogleAdsBatcherPool over the real client and emulator', () => {
           assert.deepEqual(s, { status: 'fulfilled', value: { ok: true } }, `row ${i}`);
         }
       });
+      await pool.close();
+    } finally {
+      await emu.close();
+    }
+  });
+
+  test('call rows from concurrent callers share one UploadCallConversions request, each getting its own row', async () => {
+    const emu = await startGoogleAdsEmulator();
+    try {
+      const client = new GoogleAdsConversionClient({
+        developerToken: 'dev',
+        clientId: 'id',
+        clientSecret: 'secret',
+        refreshToken: 'rt',
+        endpoint: { host: emu.host, port: emu.port, insecure: true },
+      });
+      const pool = new GoogleAdsBatcherPool({ client, lingerMs: 20, requestsPerSecond: 1000 });
+      const callers = Array.from({ length: 50 }, (_, i) => `+1650253${String(i).padStart(4, '0')}`);
+      emu.setFault({
+        type: 'row',
+        callerId: callers[7] as string,
+        category: 'conversion_upload_error',
+        name: 'EXPIRED_CALL',
+      });
+      const results = await Promise.all(callers.map((c) => pool.uploadCall(callRow(c))));
+      assert.deepEqual(
+        emu.requests.map((r) => [r.method, (r.body.conversions as unknown[]).length]),
+        [['UploadCallConversions', 50]],
+      );
+      results.forEach((r, i) => {
+        if (i === 7) assert.deepEqual(r.ok ? [] : r.errors.map((e) => e.name), ['EXPIRED_CALL']);
+        else assert.deepEqual(r, { ok: true }, `row ${i}`);
+      });
+      assert.equal(emu.uploaded().calls.length, 49);
       await pool.close();
     } finally {
       await emu.close();

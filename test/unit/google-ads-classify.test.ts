@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
 import { describe, test } from 'node:test';
 import {
   classifyGoogleAdsError,
@@ -51,6 +52,11 @@ const rows: Row[] = [
     expected: { action: 'already-done' },
   },
   { category: 'conversion_upload_error', name: 'CALL_CONVERSION_ALREADY_EXISTS', expected: { action: 'already-done' } },
+  {
+    category: 'conversion_upload_error',
+    name: 'DUPLICATE_CALL_CONVERSION_IN_REQUEST',
+    expected: { action: 'already-done' },
+  },
   {
     category: 'conversion_adjustment_upload_error',
     name: 'TOO_RECENT_CONVERSION_ACTION',
@@ -161,5 +167,41 @@ describe('classifyGoogleAdsError: defaults and fallbacks', () => {
     for (const [category, name] of permanent) {
       assert.deepEqual(classifyGoogleAdsError(err(category, name)), { action: 'permanent' }, `${category}.${name}`);
     }
+  });
+});
+
+describe('classifyGoogleAdsError: call conversion codes (v25 ConversionUploadError)', () => {
+  // Every value of the v25 enum that concerns calls, with what the relay does about it.
+  const callCodes: [string, GoogleAdsErrorAction][] = [
+    ['TOO_RECENT_CALL', { action: 'retry-later', delayMs: 6 * HOUR }],
+    ['CALL_CONVERSION_ALREADY_EXISTS', { action: 'already-done' }],
+    ['DUPLICATE_CALL_CONVERSION_IN_REQUEST', { action: 'already-done' }],
+    ['EXPIRED_CALL', { action: 'permanent' }],
+    ['CALL_NOT_FOUND', { action: 'permanent' }],
+    ['CONVERSION_PRECEDES_CALL', { action: 'permanent' }],
+    ['CONVERSION_TRACKING_NOT_ENABLED_AT_CALL_TIME', { action: 'permanent' }],
+    ['UNPARSEABLE_CALLERS_PHONE_NUMBER', { action: 'permanent' }],
+    ['INVALID_CUSTOMER_FOR_CALL', { action: 'permanent' }],
+  ];
+
+  for (const [name, expected] of callCodes) {
+    test(`conversion_upload_error.${name} → ${JSON.stringify(expected)}`, () => {
+      assert.deepEqual(classifyGoogleAdsError(err('conversion_upload_error', name)), expected);
+    });
+  }
+
+  test('the names above are exactly the call codes of the v25 enum the library ships', () => {
+    // The protos google-ads-api itself loads: a renamed or new call code shows up here.
+    const fromLibrary = createRequire(require.resolve('google-ads-api'));
+    const json = fromLibrary('google-ads-node/build/protos/protos.json') as {
+      nested: Record<string, { nested: Record<string, unknown> }>;
+    };
+    const path = ['google', 'ads', 'googleads', 'v25', 'errors', 'ConversionUploadErrorEnum', 'ConversionUploadError'];
+    const values = path.reduce<unknown>(
+      (node, key) => (node as { nested: Record<string, unknown> }).nested[key],
+      json,
+    ) as { values: Record<string, number> };
+    const enumCallCodes = Object.keys(values.values).filter((n) => /CALL/.test(n));
+    assert.deepEqual(enumCallCodes.sort(), callCodes.map(([n]) => n).sort());
   });
 });

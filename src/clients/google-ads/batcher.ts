@@ -4,19 +4,42 @@
 import Bottleneck from 'bottleneck';
 import {
   GOOGLE_ADS_MAX_ROWS_PER_REQUEST,
+  type CallConversionRow,
   type ClickConversionRow,
   type EnhancementAdjustmentRow,
   type GoogleAdsRowResult,
 } from '../../domain/google-ads/types';
-import { clickConversionRowProblem, enhancementRowProblem, type GoogleAdsConversionClient } from './client';
+import {
+  callConversionRowProblem,
+  clickConversionRowProblem,
+  enhancementRowProblem,
+  type GoogleAdsConversionClient,
+} from './client';
 import { batchSize, RowBatcher } from '../shared/row-batcher';
 import { GoogleAdsRequestError } from './errors';
 
-export type GoogleAdsUploadService = 'click' | 'enhancement';
+export type GoogleAdsUploadService = 'click' | 'call' | 'enhancement';
 export type GoogleAdsRowOf<S extends GoogleAdsUploadService> = S extends 'click'
   ? ClickConversionRow
-  : EnhancementAdjustmentRow;
-export type GoogleAdsUploadClient = Pick<GoogleAdsConversionClient, 'uploadClickConversions' | 'uploadEnhancements'>;
+  : S extends 'call'
+    ? CallConversionRow
+    : EnhancementAdjustmentRow;
+export type GoogleAdsUploadClient = Pick<
+  GoogleAdsConversionClient,
+  'uploadClickConversions' | 'uploadCallConversions' | 'uploadEnhancements'
+>;
+
+/** Why a row of this service cannot be sent at all, or undefined. */
+function rowProblem<S extends GoogleAdsUploadService>(service: S, row: GoogleAdsRowOf<S>): string | undefined {
+  switch (service) {
+    case 'click':
+      return clickConversionRowProblem(row as ClickConversionRow);
+    case 'call':
+      return callConversionRowProblem(row as CallConversionRow);
+    default:
+      return enhancementRowProblem(row as EnhancementAdjustmentRow);
+  }
+}
 
 export interface GoogleAdsLimiterOptions {
   /** Requests started per second, across every batcher sharing the limiter. Default 5. */
@@ -68,11 +91,15 @@ export class GoogleAdsBatcher<S extends GoogleAdsUploadService> {
     this.loginCustomerId = opts.loginCustomerId || undefined;
     const { client, customerId } = opts;
     const loginCustomerId = this.loginCustomerId;
+    const service: GoogleAdsUploadService = opts.service;
     this.rows = new RowBatcher({
+      // Every service's requests go through the one limiter below: the rate is the developer token's.
       send: (rows) =>
-        opts.service === 'click'
+        service === 'click'
           ? client.uploadClickConversions(customerId, loginCustomerId, rows as ClickConversionRow[])
-          : client.uploadEnhancements(customerId, loginCustomerId, rows),
+          : service === 'call'
+            ? client.uploadCallConversions(customerId, loginCustomerId, rows as CallConversionRow[])
+            : client.uploadEnhancements(customerId, loginCustomerId, rows as EnhancementAdjustmentRow[]),
       maxBatchSize,
       lingerMs: Math.max(0, opts.lingerMs ?? 200),
       limiter: opts.limiter ?? createGoogleAdsLimiter(opts),
@@ -90,8 +117,7 @@ export class GoogleAdsBatcher<S extends GoogleAdsUploadService> {
     if (row.customerId !== this.customerId || (row.loginCustomerId || undefined) !== this.loginCustomerId) {
       return Promise.reject(new RangeError(`row belongs to another account than the ${this.describe()} batcher`));
     }
-    const problem =
-      this.service === 'click' ? clickConversionRowProblem(row as ClickConversionRow) : enhancementRowProblem(row);
+    const problem = rowProblem(this.service, row);
     if (problem) return Promise.reject(new GoogleAdsRequestError({ kind: 'invalid', message: problem }));
     return this.rows.submit(row);
   }
@@ -114,7 +140,7 @@ export type GoogleAdsBatcherPoolOptions = Omit<
 /**
  * One batcher per (service, customer, login customer), all drawing from one limiter: the rate
  * limits that matter are per developer token, which every account served by one client shares.
- * `uploadClick`/`uploadEnhancement` route a row by the account it names.
+ * `uploadClick`/`uploadCall`/`uploadEnhancement` route a row by the account it names.
  */
 export class GoogleAdsBatcherPool {
   private readonly opts: GoogleAdsBatcherPoolOptions;
@@ -146,6 +172,10 @@ export class GoogleAdsBatcherPool {
 
   uploadClick(row: ClickConversionRow): Promise<GoogleAdsRowResult> {
     return this.route('click', row);
+  }
+
+  uploadCall(row: CallConversionRow): Promise<GoogleAdsRowResult> {
+    return this.route('call', row);
   }
 
   uploadEnhancement(row: EnhancementAdjustmentRow): Promise<GoogleAdsRowResult> {

@@ -1,13 +1,15 @@
-// A thin client for the two conversion upload RPCs, over the real google-ads-api library (gRPC via
-// google-gax). It owns what the library leaves to its callers: protobufjs request classes,
-// partial-failure decoding per row, retries switched off (Temporal retries), and credentials that
-// can point at the local emulator.
+// A thin client for the conversion upload RPCs and the conversion action lookup, over the real
+// google-ads-api library (gRPC via google-gax). It owns what the library leaves to its callers:
+// protobufjs request classes, partial-failure decoding per row, retries switched off (Temporal
+// retries), and credentials that can point at the local emulator.
 import { createRequire } from 'node:module';
 import { GoogleAdsApi, common, enums, errors, services, type Customer } from 'google-ads-api';
 import { z } from 'zod';
 import {
   GOOGLE_ADS_MAX_ROWS_PER_REQUEST,
+  type CallConversionRow,
   type ClickConversionRow,
+  type ConversionActionInfo,
   type EnhancementAdjustmentRow,
   type GoogleAdsRowError,
   type GoogleAdsRowResult,
@@ -31,12 +33,25 @@ export interface GoogleAdsConversionClientOptions {
   validateOnly?: boolean;
   /** Deadline of one RPC. Default 120 s (the library's own default is 4 hours). */
   requestTimeoutMs?: number;
+  /** The clock of the conversion action cache. Default Date.now. */
+  now?: () => number;
 }
+
+/** How long findConversionActions remembers what it found (or did not find) for one name. */
+export const GOOGLE_ADS_CONVERSION_ACTION_CACHE_TTL_MS = 10 * 60_000;
 
 const SERVICES = {
   click: 'google.ads.googleads.v25.services.ConversionUploadService',
   adjustment: 'google.ads.googleads.v25.services.ConversionAdjustmentUploadService',
+  googleAds: 'google.ads.googleads.v25.services.GoogleAdsService',
 } as const;
+
+/**
+ * The trailer google-ads-api decodes into a GoogleAdsFailure (its `service.js` FAILURE_KEY). The
+ * library does that only inside its own service wrappers; the GoogleAdsService client is called
+ * directly here, so its errors arrive with the trailer still attached.
+ */
+const FAILURE_TRAILER = 'google.ads.googleads.v25.errors.googleadsfailure-bin';
 
 /**
  * gax retries UNAVAILABLE and DEADLINE_EXCEEDED on these methods for up to 10 minutes, invisibly,
@@ -55,8 +70,26 @@ function noRetryClientConfig(timeoutMs: number) {
         retry_codes: { relay_none: [] },
         methods: { UploadConversionAdjustments: method },
       },
+      [SERVICES.googleAds]: {
+        retry_codes: { relay_none: [] },
+        methods: { Search: method, SearchStream: method },
+      },
     },
   };
+}
+
+/** The parts of the library's Customer (a Service) that are protected in its types but needed here. */
+interface LibraryCustomerInternals {
+  loadService(name: 'GoogleAdsServiceClient'): GoogleAdsServiceClient;
+  readonly callHeaders: Record<string, string>;
+}
+
+/** The gapic GoogleAdsServiceClient, as far as it is used. */
+interface GoogleAdsServiceClient {
+  search(
+    request: services.SearchGoogleAdsRequest,
+    options: { otherArgs: { headers: Record<string, string> }; autoPaginate: boolean },
+  ): Promise<[services.IGoogleAdsRow[], unknown, unknown]>;
 }
 
 interface LibraryGrpc {
@@ -77,6 +110,19 @@ export function clickConversionRowProblem(row: ClickConversionRow): string | und
   const clickIds = (['gclid', 'gbraid', 'wbraid'] as const).filter((k) => Boolean(row[k]));
   if (clickIds.length > 1) return `more than one click id is set (${clickIds.join(', ')}); send exactly one`;
   return identifiersProblem(row.userIdentifiers);
+}
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * Why a call conversion row cannot be sent at all, or undefined. The caller id never appears in
+ * the answer: it is personal data, and problems end up in histories and logs.
+ */
+export function callConversionRowProblem(row: CallConversionRow): string | undefined {
+  if (typeof row.callerId !== 'string' || !E164.test(row.callerId)) {
+    return 'callerId must be an E.164 number: a + and 7 to 15 digits, without separators';
+  }
+  return undefined;
 }
 
 /** Why an enhancement row cannot be sent at all, or undefined. */
@@ -161,6 +207,56 @@ export function toClickConversion(row: ClickConversionRow): services.ClickConver
   });
 }
 
+/** Field by field, like toClickConversion: nothing else of the caller's object reaches the wire. */
+export function toCallConversion(row: CallConversionRow): services.CallConversion {
+  const problem = callConversionRowProblem(row);
+  if (problem) throw new GoogleAdsRequestError({ kind: 'invalid', message: problem });
+  return services.CallConversion.create({
+    caller_id: row.callerId,
+    call_start_date_time: row.callStartDateTime,
+    conversion_action: row.conversionAction,
+    conversion_date_time: row.conversionDateTime,
+    conversion_value: row.conversionValue,
+    currency_code: row.currencyCode,
+  });
+}
+
+/**
+ * A GAQL string literal. GAQL escapes with backslashes; a line break cannot be written at all
+ * (PROHIBITED_NEWLINE_IN_STRING), and no conversion action name contains one.
+ */
+export function gaqlString(value: string): string {
+  if (/[\r\n]/.test(value)) throw new RangeError('a GAQL string cannot contain a line break');
+  return `'${value.replace(/[\\']/g, (c) => `\\${c}`)}'`;
+}
+
+function conversionActionQuery(name: string): string {
+  return (
+    'SELECT conversion_action.resource_name, conversion_action.id, conversion_action.name, ' +
+    'conversion_action.type, conversion_action.status FROM conversion_action ' +
+    `WHERE conversion_action.name = ${gaqlString(name)}`
+  );
+}
+
+/** An enum field as gax hands it over: by name (its proto-loader options), or by number. */
+function enumName(values: Record<string | number, string | number>, value: unknown): string {
+  if (typeof value === 'string') return value;
+  const name = typeof value === 'number' ? values[value] : undefined;
+  return typeof name === 'string' ? name : 'UNSPECIFIED';
+}
+
+function toConversionActionInfo(row: services.IGoogleAdsRow): ConversionActionInfo | undefined {
+  const a = row.conversion_action;
+  if (!a) return undefined;
+  return {
+    resourceName: a.resource_name ?? '',
+    id: String(a.id ?? ''),
+    name: a.name ?? '',
+    type: enumName(enums.ConversionActionType, a.type),
+    status: enumName(enums.ConversionActionStatus, a.status),
+  };
+}
+
 export function toConversionAdjustment(row: EnhancementAdjustmentRow): services.ConversionAdjustment {
   const problem = enhancementRowProblem(row);
   if (problem) throw new GoogleAdsRequestError({ kind: 'invalid', message: problem });
@@ -224,7 +320,19 @@ interface LocatedError {
   index?: number;
 }
 
-function decodeFailure(failure: errors.GoogleAdsFailure, listField: string, secrets: string[]): LocatedError[] {
+type Redact = (message: string) => string;
+
+/**
+ * Blanks the caller ids of one request where a message quotes them as bare digits; the E.164 form
+ * is already caught by redactGoogleAdsMessage. A set lookup per digit run, because a request can
+ * carry 2,000 caller ids and as many error messages.
+ */
+function blankCallerDigits(message: string, digits: ReadonlySet<string>): string {
+  if (digits.size === 0) return message;
+  return message.replace(/\+?\d+/g, (m) => (digits.has(m.startsWith('+') ? m.slice(1) : m) ? '[redacted-phone]' : m));
+}
+
+function decodeFailure(failure: errors.GoogleAdsFailure, listField: string, redact: Redact): LocatedError[] {
   const parsed = failureSchema.safeParse(errors.GoogleAdsFailure.toObject(failure, { enums: String, longs: Number }));
   if (!parsed.success) {
     return [
@@ -244,7 +352,7 @@ function decodeFailure(failure: errors.GoogleAdsFailure, listField: string, secr
     const error: GoogleAdsRowError = {
       category,
       name: String(name),
-      message: redactGoogleAdsMessage(e.message ?? '', secrets),
+      message: redact(e.message ?? ''),
       ...(retryDelayMs !== undefined && Number.isFinite(retryDelayMs) ? { retryDelayMs } : {}),
     };
     const first = e.location?.field_path_elements?.[0];
@@ -261,6 +369,14 @@ interface RpcStatus {
 const isFailureDetail = (typeUrl: string | null | undefined) =>
   typeof typeUrl === 'string' && typeUrl.endsWith('.errors.GoogleAdsFailure');
 
+/** The encoded GoogleAdsFailure in a gRPC error's trailers, if Google attached one. */
+function failureTrailer(metadata: unknown): Uint8Array | undefined {
+  const get = (metadata as { get?: unknown } | null | undefined)?.get;
+  if (typeof get !== 'function') return undefined;
+  const [value] = (get as (key: string) => unknown[]).call(metadata, FAILURE_TRAILER);
+  return value instanceof Uint8Array ? value : undefined;
+}
+
 export class GoogleAdsConversionClient {
   private readonly api: GoogleAdsApi;
   private readonly refreshToken: string;
@@ -268,10 +384,14 @@ export class GoogleAdsConversionClient {
   private readonly insecure: boolean;
   private readonly secrets: string[];
   private readonly customers = new Map<string, Customer>();
+  private readonly now: () => number;
+  /** Lookups by (customer, login customer, name), as promises so concurrent callers share one request. */
+  private readonly actionCache = new Map<string, { expiresAt: number; found: Promise<ConversionActionInfo[]> }>();
 
   constructor(opts: GoogleAdsConversionClientOptions) {
     const timeoutMs = opts.requestTimeoutMs ?? 120_000;
     if (!(timeoutMs > 0)) throw new RangeError('requestTimeoutMs must be positive');
+    this.now = opts.now ?? Date.now;
     this.refreshToken = opts.refreshToken;
     this.validateOnly = opts.validateOnly ?? false;
     this.insecure = opts.endpoint?.insecure === true;
@@ -308,6 +428,50 @@ export class GoogleAdsConversionClient {
     const customer = this.customer(customerId, loginCustomerId);
     const response = await this.call(() => customer.conversionUploads.uploadClickConversions(request));
     return this.rowResults(response.partial_failure_error, rows.length, 'conversions');
+  }
+
+  /** ConversionUploadService.UploadCallConversions; one result per row, in order. */
+  async uploadCallConversions(
+    customerId: string,
+    loginCustomerId: string | undefined,
+    rows: CallConversionRow[],
+  ): Promise<GoogleAdsRowResult[]> {
+    checkBatch(rows, customerId, callConversionRowProblem);
+    const request = services.UploadCallConversionsRequest.create({
+      customer_id: customerId,
+      conversions: rows.map(toCallConversion),
+      partial_failure: true,
+      validate_only: this.validateOnly,
+    });
+    const redact = this.redactor(new Set(rows.map((r) => r.callerId.slice(1))));
+    const customer = this.customer(customerId, loginCustomerId);
+    const response = await this.call(() => customer.conversionUploads.uploadCallConversions(request), redact);
+    return this.rowResults(response.partial_failure_error, rows.length, 'conversions', redact);
+  }
+
+  /**
+   * Conversion actions by exact name, through GoogleAdsService.Search over gRPC (the library's
+   * `query` helpers go over REST to Google's fixed address, so an emulator could not answer them).
+   * One query per name, each remembered for GOOGLE_ADS_CONVERSION_ACTION_CACHE_TTL_MS; a name that
+   * matches nothing maps to []. Removed actions are included: whether one will do is the caller's call.
+   */
+  async findConversionActions(
+    customerId: string,
+    loginCustomerId: string | undefined,
+    names: string[],
+  ): Promise<Map<string, ConversionActionInfo[]>> {
+    if (!/^\d+$/.test(customerId)) throw new RangeError('customerId must be digits only');
+    const unique = [...new Set(names)];
+    // Every name is checked before any query is sent, so a bad one fails the call as a whole.
+    for (const name of unique) {
+      if (name.length === 0) throw new RangeError('a conversion action name cannot be empty');
+      gaqlString(name);
+    }
+    const found = await Promise.all(
+      unique.map((name) => this.conversionActionsNamed(customerId, loginCustomerId, name)),
+    );
+    // Copies: what the caller does with its answer must not change what the cache holds.
+    return new Map(unique.map((name, i) => [name, (found[i] ?? []).map((a) => ({ ...a }))]));
   }
 
   /** ConversionAdjustmentUploadService.UploadConversionAdjustments with ENHANCEMENT rows. */
@@ -350,38 +514,95 @@ export class GoogleAdsConversionClient {
     return customer;
   }
 
-  private async call<T>(send: () => Promise<T>): Promise<T> {
+  private conversionActionsNamed(
+    customerId: string,
+    loginCustomerId: string | undefined,
+    name: string,
+  ): Promise<ConversionActionInfo[]> {
+    const now = this.now();
+    const key = JSON.stringify([customerId, loginCustomerId || '', name]);
+    const hit = this.actionCache.get(key);
+    if (hit && hit.expiresAt > now) return hit.found;
+    for (const [k, entry] of this.actionCache) if (entry.expiresAt <= now) this.actionCache.delete(k);
+    const found = this.searchConversionActions(customerId, loginCustomerId, name);
+    this.actionCache.set(key, { expiresAt: now + GOOGLE_ADS_CONVERSION_ACTION_CACHE_TTL_MS, found });
+    // A failed lookup is not remembered: the next caller asks Google again.
+    found.catch(() => {
+      if (this.actionCache.get(key)?.found === found) this.actionCache.delete(key);
+    });
+    return found;
+  }
+
+  private async searchConversionActions(
+    customerId: string,
+    loginCustomerId: string | undefined,
+    name: string,
+  ): Promise<ConversionActionInfo[]> {
+    const customer = this.customer(customerId, loginCustomerId) as unknown as LibraryCustomerInternals;
+    // loadService builds the client with this customer's getCredentials, so the plaintext patch
+    // applies here as it does to the upload services.
+    const service = customer.loadService('GoogleAdsServiceClient');
+    const request = services.SearchGoogleAdsRequest.create({
+      customer_id: customerId,
+      query: conversionActionQuery(name),
+    });
+    const [rows] = await this.call(() =>
+      service.search(request, { otherArgs: { headers: customer.callHeaders }, autoPaginate: true }),
+    );
+    // `=` is exact in GAQL; checked again so that no near match can ever be taken for the action.
+    return rows.flatMap((row) => {
+      const info = toConversionActionInfo(row);
+      return info && info.name === name ? [info] : [];
+    });
+  }
+
+  /** Redaction for one request: the client's secrets, plus the bare digits of its caller ids. */
+  private redactor(callerDigits: ReadonlySet<string> = new Set()): Redact {
+    return (message) => redactGoogleAdsMessage(blankCallerDigits(message, callerDigits), this.secrets);
+  }
+
+  private async call<T>(send: () => Promise<T>, redact: Redact = this.redactor()): Promise<T> {
     try {
       return await send();
     } catch (err) {
-      throw this.requestError(err);
+      throw this.requestError(err, redact);
     }
   }
 
-  private requestError(err: unknown): unknown {
+  private requestError(err: unknown, redact: Redact): unknown {
     if (err instanceof errors.GoogleAdsFailure) {
-      return googleAdsRequestErrorFromErrors(decodeFailure(err, '', this.secrets).map((x) => x.error));
+      return googleAdsRequestErrorFromErrors(decodeFailure(err, '', redact).map((x) => x.error));
     }
-    const e = err as { code?: unknown; details?: unknown; message?: unknown } | null;
+    const e = err as { code?: unknown; details?: unknown; message?: unknown; metadata?: unknown } | null;
     if (e && typeof e.code === 'number') {
+      const trailer = failureTrailer(e.metadata);
+      if (trailer) {
+        const decoded = decodeFailure(errors.GoogleAdsFailure.decode(trailer), '', redact).map((x) => x.error);
+        return googleAdsRequestErrorFromErrors(decoded, e.code);
+      }
       const details = typeof e.details === 'string' ? e.details : typeof e.message === 'string' ? e.message : '';
-      return googleAdsRequestErrorFromStatus(e.code, details, this.secrets);
+      return googleAdsRequestErrorFromStatus(e.code, redact(details), this.secrets);
     }
     // Not an API answer (a bug, a library misuse): left as it is so its stack survives.
     return err;
   }
 
-  private rowResults(status: RpcStatus | null | undefined, rowCount: number, listField: string): GoogleAdsRowResult[] {
+  private rowResults(
+    status: RpcStatus | null | undefined,
+    rowCount: number,
+    listField: string,
+    redact: Redact = this.redactor(),
+  ): GoogleAdsRowResult[] {
     const ok: GoogleAdsRowResult = this.validateOnly ? { ok: true, validateOnly: true } : { ok: true };
     const results: GoogleAdsRowResult[] = Array.from({ length: rowCount }, () => ({ ...ok }));
     if (!status || (!status.code && !status.details?.length)) return results;
     const detail = status.details?.find((d) => isFailureDetail(d.type_url));
     if (!detail?.value) {
       // A failure status no row can be held responsible for.
-      throw googleAdsRequestErrorFromStatus(status.code ?? 2, status.message ?? '', this.secrets);
+      throw googleAdsRequestErrorFromStatus(status.code ?? 2, redact(status.message ?? ''), this.secrets);
     }
     const bytes = typeof detail.value === 'string' ? Buffer.from(detail.value, 'base64') : detail.value;
-    const located = decodeFailure(errors.GoogleAdsFailure.decode(bytes), listField, this.secrets);
+    const located = decodeFailure(errors.GoogleAdsFailure.decode(bytes), listField, redact);
     // Rows are matched to callers by index only; an error that names no row (or a row that does
     // not exist) could belong to any of them, so the request as a whole is reported instead.
     const stray = located.filter((x) => x.index === undefined || x.index < 0 || x.index >= rowCount);

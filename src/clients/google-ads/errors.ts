@@ -109,8 +109,9 @@ const MAX_MESSAGE_CHARS = 500;
 
 /**
  * Errors end up in Temporal histories and logs. Google's messages sometimes quote the request, and
- * auth failures can quote credentials, so the known secrets and anything shaped like a token or a
- * SHA-256 digest (hex or base64) is blanked before a message leaves the client.
+ * auth failures can quote credentials, so the known secrets and anything shaped like a token, a
+ * SHA-256 digest (hex or base64) or an E.164 phone number (a call conversion's caller id, which is
+ * sent in plain text) is blanked before a message leaves the client.
  */
 export function redactGoogleAdsMessage(message: string, secrets: readonly string[] = []): string {
   let out = message;
@@ -120,7 +121,9 @@ export function redactGoogleAdsMessage(message: string, secrets: readonly string
     .replace(/ya29\.[\w.-]+/g, '[redacted-token]')
     .replace(/\b1\/\/[\w.-]+/g, '[redacted-token]')
     .replace(/\b[0-9a-fA-F]{64}\b/g, '[redacted-hash]')
-    .replace(/[A-Za-z0-9+/]{43}=/g, '[redacted-hash]');
+    .replace(/[A-Za-z0-9+/]{43}=/g, '[redacted-hash]')
+    // After the base64 digests, whose alphabet includes + and digits.
+    .replace(/\+\d{7,15}/g, '[redacted-phone]');
   return out.length > MAX_MESSAGE_CHARS ? `${out.slice(0, MAX_MESSAGE_CHARS)}…` : out;
 }
 

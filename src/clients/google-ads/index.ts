@@ -10,9 +10,13 @@ export {
   type GoogleAdsUploadService,
 } from './batcher';
 export {
+  callConversionRowProblem,
   clickConversionRowProblem,
   enhancementRowProblem,
+  gaqlString,
+  GOOGLE_ADS_CONVERSION_ACTION_CACHE_TTL_MS,
   GoogleAdsConversionClient,
+  toCallConversion,
   toClickConversion,
   toConversionAdjustment,
   type GoogleAdsConversionClientOptions,

@@ -105,7 +105,7 @@ const idLike = (what: string) =>
     return String(v).trim();
   });
 
-const customerIdSchema = idLike('a customer id').transform((v, ctx) => {
+export const customerIdSchema = idLike('a customer id').transform((v, ctx) => {
   if (/^\d{10}$/.test(v) || /^\d{3}-\d{3}-\d{4}$/.test(v)) return v.replace(/-/g, '');
   ctx.addIssue({ code: 'custom', message: 'a Google Ads customer id is 10 digits, like 123-456-7890 or 1234567890' });
   return z.NEVER;
@@ -114,7 +114,7 @@ const customerIdSchema = idLike('a customer id').transform((v, ctx) => {
 const RESOURCE_NAME = /^customers\/(\d{10})\/conversionActions\/(\d+)$/;
 
 // The customer of the resource name can be checked only against the definition's customerId (below).
-const conversionActionSchema = idLike('a conversion action id').transform((v, ctx) => {
+export const conversionActionSchema = idLike('a conversion action id').transform((v, ctx) => {
   if (/^\d+$/.test(v) || RESOURCE_NAME.test(v)) return v;
   ctx.addIssue({
     code: 'custom',
@@ -126,7 +126,7 @@ const conversionActionSchema = idLike('a conversion action id').transform((v, ct
 const nonEmpty = z.string().trim().min(1, { message: 'must not be empty' });
 
 const currencies = new Set(Intl.supportedValuesOf('currency'));
-const currencySchema = z
+export const currencySchema = z
   .string()
   .trim()
   .transform((v, ctx) => {

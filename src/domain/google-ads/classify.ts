@@ -52,6 +52,11 @@ export const GOOGLE_ADS_ERROR_TABLE: Readonly<Record<string, Readonly<Record<str
     ORDER_ID_ALREADY_IN_USE: alreadyDone,
     CLICK_CONVERSION_ALREADY_EXISTS: alreadyDone,
     CALL_CONVERSION_ALREADY_EXISTS: alreadyDone,
+    // v25 reports a call conversion sent twice in one request this way and records it once. The
+    // other call codes (EXPIRED_CALL, CALL_NOT_FOUND, CONVERSION_PRECEDES_CALL,
+    // UNPARSEABLE_CALLERS_PHONE_NUMBER, INVALID_CUSTOMER_FOR_CALL,
+    // CONVERSION_TRACKING_NOT_ENABLED_AT_CALL_TIME) stay permanent: resending the row changes nothing.
+    DUPLICATE_CALL_CONVERSION_IN_REQUEST: alreadyDone,
   },
   conversion_adjustment_upload_error: {
     TOO_RECENT_CONVERSION_ACTION: tooRecent,

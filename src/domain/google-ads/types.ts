@@ -57,6 +57,37 @@ export interface EnhancementAdjustmentRow {
   userIdentifiers: GoogleAdsUserIdentifier[];
 }
 
+/**
+ * A CallConversion for ConversionUploadService.UploadCallConversions (Flow C). The caller id is personal data
+ * that Google needs in plain E.164: a row lives only in encrypted payloads, never in ids, attributes or logs.
+ */
+export interface CallConversionRow {
+  customerId: string;
+  loginCustomerId?: string;
+  /** Resource name `customers/{customerId}/conversionActions/{id}`. */
+  conversionAction: string;
+  /** E.164 with the leading +, e.g. `+16502531234`. */
+  callerId: string;
+  /** `yyyy-mm-dd hh:mm:ss+|-hh:mm`. */
+  callStartDateTime: string;
+  /** `yyyy-mm-dd hh:mm:ss+|-hh:mm`, after the call start. */
+  conversionDateTime: string;
+  conversionValue?: number;
+  /** ISO 4217. */
+  currencyCode?: string;
+}
+
+/** A conversion action found by name through GoogleAdsService. */
+export interface ConversionActionInfo {
+  resourceName: string;
+  id: string;
+  name: string;
+  /** ConversionActionType name, e.g. `UPLOAD_CALLS`. */
+  type: string;
+  /** ConversionActionStatus name, e.g. `ENABLED`. */
+  status: string;
+}
+
 /** One inner GoogleAdsError of a row, decoded from partial_failure_error or a request failure. */
 export interface GoogleAdsRowError {
   /** The error_code oneof field, e.g. `conversion_upload_error`, `quota_error`, `internal_error`. */
@@ -71,6 +102,6 @@ export interface GoogleAdsRowError {
 /** `validateOnly`: Google checked the row in a dry run (validate_only) and stored nothing. */
 export type GoogleAdsRowResult = { ok: true; validateOnly?: true } | { ok: false; errors: GoogleAdsRowError[] };
 
-/** Rows per UploadClickConversions / UploadConversionAdjustments request. */
+/** Rows per UploadClickConversions / UploadCallConversions / UploadConversionAdjustments request. */
 export const GOOGLE_ADS_MAX_ROWS_PER_REQUEST = 2000;
 export const GOOGLE_ADS_MAX_USER_IDENTIFIERS = 5;

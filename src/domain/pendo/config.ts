@@ -3,6 +3,7 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import { propertyNameSchema } from '../conversion-events/definitions';
+import { isIanaZone } from '../time-zones';
 import { PENDO_LEVELS, type PendoLevel, type PendoRegion } from './types';
 
 export interface PendoWindow {
@@ -36,17 +37,6 @@ export const DEFAULT_PENDO_WINDOW = '00:00-06:00';
 export const DEFAULT_PENDO_JITTER_MS = 30 * 60_000;
 
 const MINUTE = 60_000;
-
-function isIanaZone(zone: string): boolean {
-  // Offsets such as +09:00 are not zones: the schedule must follow the zone's daylight-saving rules.
-  if (!/^[A-Za-z][A-Za-z0-9_+-]*(?:\/[A-Za-z0-9_+-]+)*$/.test(zone)) return false;
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const CLOCK = /^([01]\d|2[0-3]):([0-5]\d)$/;
 

@@ -1,7 +1,8 @@
-// A local stand-in for the Google Ads API v25 conversion upload services, built from the official
-// protos that google-ads-node ships, so the real google-ads-api library talks to it over real gRPC.
-// It models what the relay depends on: partial failures reported per row the way Google reports
-// them, the validations a wrong mapping would trip, de-duplication by order id, and request-level
+// A local stand-in for the Google Ads API v25 conversion upload services (and the sliver of
+// GoogleAdsService that finds conversion actions by name), built from the official protos that
+// google-ads-node ships, so the real google-ads-api library talks to it over real gRPC. It models
+// what the relay depends on: partial failures reported per row the way Google reports them, the
+// validations a wrong mapping would trip, de-duplication by order id and by call, and request-level
 // failures with and without a GoogleAdsFailure trailer. It is not a model of attribution.
 import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
@@ -12,11 +13,24 @@ import { GOOGLE_ADS_MAX_ROWS_PER_REQUEST, GOOGLE_ADS_MAX_USER_IDENTIFIERS } from
 const V = 'google.ads.googleads.v25';
 const CLICK_SERVICE = `${V}.services.ConversionUploadService`;
 const ADJUSTMENT_SERVICE = `${V}.services.ConversionAdjustmentUploadService`;
+const GOOGLE_ADS_SERVICE = `${V}.services.GoogleAdsService`;
 /** The trailer google-ads-api decodes into a GoogleAdsFailure (its `service.js` FAILURE_KEY). */
 export const GOOGLE_ADS_FAILURE_TRAILER = `${V}.errors.googleadsfailure-bin`;
 const FAILURE_TYPE_URL = `type.googleapis.com/${V}.errors.GoogleAdsFailure`;
 
-export type GoogleAdsEmulatorMethod = 'UploadClickConversions' | 'UploadConversionAdjustments';
+export type GoogleAdsEmulatorMethod =
+  'UploadClickConversions' | 'UploadCallConversions' | 'UploadConversionAdjustments' | 'Search' | 'SearchStream';
+
+/** Call conversion actions of the demo account (name → id): type UPLOAD_CALLS, status ENABLED. */
+export const DEMO_CALL_CONVERSION_ACTIONS: Readonly<Record<string, string>> = Object.freeze({
+  'Sales call': '6512349874',
+  'Qualified lead call': '6512349875',
+});
+
+/** A removed call conversion action of the demo account, still found by name as Google finds it. */
+export const DEMO_REMOVED_CALL_CONVERSION_ACTIONS: Readonly<Record<string, string>> = Object.freeze({
+  'Old sales call': '6512349800',
+});
 
 /** An error_code the emulator should answer with, e.g. `{ category: 'conversion_upload_error', name: 'TOO_RECENT_EVENT' }`. */
 export interface GoogleAdsErrorSpec {
@@ -29,9 +43,13 @@ export interface GoogleAdsErrorSpec {
   retryDelayMs?: number;
 }
 
+/** Which rows a row fault hits: click and adjustment rows by order id, call rows by caller id. */
+export type GoogleAdsRowFaultKey =
+  { orderId: string; callerId?: undefined } | { callerId: string; orderId?: undefined };
+
 export type GoogleAdsFault =
-  /** Rows with this order id fail with the given error (before de-duplication, after validation). */
-  | ({ type: 'row'; orderId: string; times?: number; method?: GoogleAdsEmulatorMethod } & GoogleAdsErrorSpec)
+  /** Rows with this order id or caller id fail with the given error (before de-duplication, after validation). */
+  | ({ type: 'row'; times?: number; method?: GoogleAdsEmulatorMethod } & GoogleAdsRowFaultKey & GoogleAdsErrorSpec)
   /** Whole requests fail with a bare UNAVAILABLE status, as a load balancer would answer. */
   | { type: 'unavailable'; times?: number; method?: GoogleAdsEmulatorMethod }
   /** Whole requests fail with INTERNAL and internal_error.INTERNAL_ERROR in the failure trailer. */
@@ -82,6 +100,16 @@ export interface DecodedUserIdentifier {
   [field: string]: unknown;
 }
 
+export interface DecodedCallConversion {
+  caller_id?: string;
+  call_start_date_time?: string;
+  conversion_action?: string;
+  conversion_date_time?: string;
+  conversion_value?: number;
+  currency_code?: string;
+  [field: string]: unknown;
+}
+
 export interface DecodedConversionAdjustment {
   conversion_action?: string;
   adjustment_type?: string;
@@ -111,6 +139,12 @@ export interface GoogleAdsEmulatorOptions {
    * NO_CONVERSION_ACTION_FOUND; when not, every well-formed resource name exists.
    */
   conversionActions?: string[];
+  /**
+   * Conversion actions GoogleAdsService finds by name (name → action id), all UPLOAD_CALLS and
+   * ENABLED. Default: DEMO_CALL_CONVERSION_ACTIONS plus the removed DEMO_REMOVED_CALL_CONVERSION_ACTIONS.
+   * UploadCallConversions accepts their ids even when `conversionActions` leaves them out.
+   */
+  conversionActionNames?: Record<string, string>;
   now?: () => number;
 }
 
@@ -122,11 +156,12 @@ export interface GoogleAdsEmulator {
   /** What was accepted (never validate_only requests), oldest first. */
   uploaded(): {
     clicks: UploadedConversion<DecodedClickConversion>[];
+    calls: UploadedConversion<DecodedCallConversion>[];
     enhancements: UploadedConversion<DecodedConversionAdjustment>[];
   };
   /**
-   * Adds a fault. A row fault replaces an earlier one for the same order id; a request-level
-   * fault replaces the earlier request-level fault. `undefined` clears every fault.
+   * Adds a fault. A row fault replaces an earlier one for the same order id or caller id; a
+   * request-level fault replaces the earlier request-level fault. `undefined` clears every fault.
    */
   setFault(fault: GoogleAdsFault | undefined): void;
   clearFaults(): void;
@@ -136,6 +171,7 @@ export interface GoogleAdsEmulator {
 interface Protos {
   clickService: grpc.ServiceDefinition;
   adjustmentService: grpc.ServiceDefinition;
+  googleAdsService: grpc.ServiceDefinition;
   failure: Type;
   errorCode: Type;
 }
@@ -161,6 +197,7 @@ function loadProtos(): Protos {
   protos = {
     clickService: definition[CLICK_SERVICE] as grpc.ServiceDefinition,
     adjustmentService: definition[ADJUSTMENT_SERVICE] as grpc.ServiceDefinition,
+    googleAdsService: definition[GOOGLE_ADS_SERVICE] as grpc.ServiceDefinition,
     failure: root.lookupType(`${V}.errors.GoogleAdsFailure`),
     errorCode: root.lookupType(`${V}.errors.ErrorCode`),
   };
@@ -357,6 +394,253 @@ function dateErrors(value: unknown, ...path: PathElement[]): RowErr[] {
 
 const actionId = (resourceName: unknown) => CONVERSION_ACTION.exec(str(resourceName) ?? '')?.[2] ?? '';
 
+/** Milliseconds since the epoch of a valid `yyyy-mm-dd hh:mm:ss+|-hh:mm`. */
+function dateTimeMs(text: string): number {
+  const m = DATE_TIME.exec(text);
+  const [y, mo, d, h, mi, s, oh, om] = [1, 2, 3, 4, 5, 6, 8, 9].map((i) => Number(m?.[i] ?? 0));
+  const offsetMs = ((oh ?? 0) * 60 + (om ?? 0)) * 60_000 * (m?.[7] === '-' ? -1 : 1);
+  return Date.UTC(y ?? 0, (mo ?? 1) - 1, d ?? 1, h ?? 0, mi ?? 0, s ?? 0) - offsetMs;
+}
+
+/**
+ * The caller's number as Google reads it, or undefined when it cannot: E.164 (+16502531234),
+ * international with separators (+64 3-331 6005), or a US national number (6502531234).
+ */
+function callerNumber(text: string): string | undefined {
+  if (/^\+[\d\s().-]+$/.test(text)) {
+    const digits = text.replace(/\D/g, '');
+    return /^[1-9]\d{6,14}$/.test(digits) ? `+${digits}` : undefined;
+  }
+  return /^[2-9]\d{9}$/.test(text) ? `+1${text}` : undefined;
+}
+
+function callErrors(c: DecodedCallConversion): RowErr[] {
+  const errs: RowErr[] = [];
+  const caller = str(c.caller_id);
+  if (!caller) {
+    errs.push(rowErr('field_error', 'REQUIRED', 'The required field was not present.', { field_name: 'caller_id' }));
+  } else if (!callerNumber(caller)) {
+    errs.push(
+      rowErr(
+        'conversion_upload_error',
+        'UNPARSEABLE_CALLERS_PHONE_NUMBER',
+        'The caller ID cannot be parsed: use E.164, an international number or a US national number.',
+        { field_name: 'caller_id' },
+      ),
+    );
+  }
+  const startErrors = dateErrors(c.call_start_date_time, { field_name: 'call_start_date_time' });
+  const conversionErrors = dateErrors(c.conversion_date_time, { field_name: 'conversion_date_time' });
+  errs.push(...startErrors, ...conversionErrors);
+  if (
+    startErrors.length === 0 &&
+    conversionErrors.length === 0 &&
+    dateTimeMs(c.conversion_date_time as string) < dateTimeMs(c.call_start_date_time as string)
+  ) {
+    errs.push(
+      rowErr('conversion_upload_error', 'CONVERSION_PRECEDES_CALL', 'The conversion date time precedes the call.', {
+        field_name: 'conversion_date_time',
+      }),
+    );
+  }
+  const value = c.conversion_value;
+  if (typeof value === 'number' && !(value >= 0 && value < Infinity)) {
+    errs.push(
+      rowErr('range_error', value === Infinity ? 'TOO_HIGH' : 'TOO_LOW', 'The conversion value is out of range.', {
+        field_name: 'conversion_value',
+      }),
+    );
+  }
+  const currency = str(c.currency_code);
+  if (currency !== undefined && !/^[A-Z]{3}$/.test(currency)) {
+    errs.push(
+      rowErr('currency_code_error', 'UNSUPPORTED', 'The currency code is not supported.', {
+        field_name: 'currency_code',
+      }),
+    );
+  }
+  return errs;
+}
+
+/** A conversion action GoogleAdsService can find. */
+interface EmulatedConversionAction {
+  id: string;
+  name: string;
+  type: 'UPLOAD_CALLS';
+  status: 'ENABLED' | 'REMOVED';
+}
+
+/** The fields of conversion_action a query may select; resource_name comes back whether selected or not. */
+const CONVERSION_ACTION_FIELDS = ['resource_name', 'id', 'name', 'type', 'status'] as const;
+type ConversionActionField = (typeof CONVERSION_ACTION_FIELDS)[number];
+
+interface ParsedQuery {
+  fields: ConversionActionField[];
+  /** Exact names to match; undefined for no WHERE clause. */
+  names?: string[];
+  limit?: number;
+}
+
+class QueryError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+type Token = { kind: 'word' | 'string' | 'number' | 'symbol'; text: string };
+
+function tokenize(query: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  while (i < query.length) {
+    const ch = query[i] as string;
+    if (/\s/.test(ch)) {
+      i++;
+    } else if (ch === "'" || ch === '"') {
+      let text = '';
+      let j = i + 1;
+      for (;;) {
+        const c = query[j];
+        if (c === undefined) throw new QueryError('STRING_NOT_TERMINATED', 'A string literal is not terminated.');
+        if (c === '\n' || c === '\r') {
+          throw new QueryError('PROHIBITED_NEWLINE_IN_STRING', 'A string literal cannot contain a newline.');
+        }
+        if (c === ch) break;
+        if (c === '\\') {
+          const next = query[j + 1];
+          if (next !== "'" && next !== '"' && next !== '\\') {
+            throw new QueryError('BAD_ESCAPE_SEQUENCE', 'A string literal has an invalid escape sequence.');
+          }
+          text += next;
+          j += 2;
+        } else {
+          text += c;
+          j++;
+        }
+      }
+      tokens.push({ kind: 'string', text });
+      i = j + 1;
+    } else {
+      const m = /^(?:[A-Za-z_][A-Za-z0-9_.]*|-?\d+(?:\.\d+)?|!=|>=|<=|[=<>(),])/.exec(query.slice(i));
+      if (!m) throw new QueryError('BAD_SYMBOL', `Unexpected character at position ${i}.`);
+      const text = m[0];
+      tokens.push({ kind: /^[A-Za-z_]/.test(text) ? 'word' : /^-?\d/.test(text) ? 'number' : 'symbol', text });
+      i += text.length;
+    }
+  }
+  return tokens;
+}
+
+/**
+ * Just the GAQL the relay sends: SELECT conversion_action fields FROM conversion_action, optionally
+ * WHERE conversion_action.name = '…' or IN ('…', …), optionally LIMIT n. Valid GAQL beyond that is
+ * answered with QUERY_ERROR rather than a guess; broken GAQL with the code Google gives it.
+ */
+function parseQuery(query: string): ParsedQuery {
+  const tokens = tokenize(query);
+  let at = 0;
+  const peek = () => tokens[at];
+  const next = (): Token => {
+    const t = tokens[at++];
+    if (!t) throw new QueryError('UNEXPECTED_END_OF_QUERY', 'The query ended unexpectedly.');
+    return t;
+  };
+  const isKeyword = (t: Token | undefined, word: string) => t?.kind === 'word' && t.text.toUpperCase() === word;
+  const field = (t: Token): string => {
+    if (t.kind !== 'word' || !/^[a-z]/.test(t.text)) {
+      throw new QueryError('BAD_FIELD_NAME', `${t.text} is not a field name.`);
+    }
+    return t.text;
+  };
+  const unsupported = (what: string) =>
+    new QueryError(
+      'QUERY_ERROR',
+      `The emulator does not support ${what}; it answers conversion action lookups by name.`,
+    );
+
+  if (!isKeyword(next(), 'SELECT')) throw new QueryError('EXPECTED_SELECT', 'The query must start with SELECT.');
+  const selected: string[] = [field(next())];
+  while (peek()?.text === ',') {
+    at++;
+    selected.push(field(next()));
+  }
+  if (!isKeyword(peek(), 'FROM')) throw new QueryError('EXPECTED_FROM', 'Expected FROM after the selected fields.');
+  at++;
+  const resource = next();
+  if (resource.text !== 'conversion_action') {
+    throw new QueryError(
+      'BAD_RESOURCE_TYPE_IN_FROM_CLAUSE',
+      `The emulator can query only conversion_action, not ${resource.text}.`,
+    );
+  }
+  const fields = selected.map((f) => {
+    const name = f.startsWith('conversion_action.') ? f.slice('conversion_action.'.length) : undefined;
+    if (!name || !(CONVERSION_ACTION_FIELDS as readonly string[]).includes(name)) {
+      throw new QueryError('UNRECOGNIZED_FIELD', `Unrecognized field in the query: '${f}'.`);
+    }
+    return name as ConversionActionField;
+  });
+  const parsed: ParsedQuery = { fields };
+  if (isKeyword(peek(), 'WHERE')) {
+    at++;
+    const where = field(next());
+    if (where !== 'conversion_action.name') throw unsupported(`conditions on ${where}`);
+    const op = next();
+    if (op.text === '=') {
+      const value = next();
+      if (value.kind !== 'string') throw new QueryError('EXPECTED_SINGLE_VALUE', 'Expected a string after =.');
+      parsed.names = [value.text];
+    } else if (isKeyword(op, 'IN')) {
+      if (next().text !== '(') throw new QueryError('EXPECTED_LIST', 'Expected a list after IN.');
+      const names: string[] = [];
+      while (peek()?.text !== ')') {
+        if (names.length > 0 && next().text !== ',') throw new QueryError('UNEXPECTED_INPUT', 'Expected , or ).');
+        const value = next();
+        if (value.kind !== 'string') throw new QueryError('INVALID_STRING_VALUE', 'Expected a string in the list.');
+        names.push(value.text);
+      }
+      at++;
+      if (names.length === 0) {
+        throw new QueryError('PROHIBITED_EMPTY_LIST_IN_CONDITION', 'The list after IN must not be empty.');
+      }
+      parsed.names = names;
+    } else if (['!=', '>', '>=', '<', '<='].includes(op.text) || op.kind === 'word') {
+      throw unsupported(`the operator ${op.text}`);
+    } else {
+      throw new QueryError('BAD_OPERATOR', `${op.text} is not an operator.`);
+    }
+    if (isKeyword(peek(), 'AND')) throw unsupported('more than one condition');
+  }
+  if (isKeyword(peek(), 'ORDER')) throw unsupported('ORDER BY');
+  if (isKeyword(peek(), 'LIMIT')) {
+    at++;
+    const limit = next();
+    if (!/^[1-9]\d*$/.test(limit.text)) throw new QueryError('BAD_LIMIT_VALUE', 'LIMIT takes a positive integer.');
+    parsed.limit = Number(limit.text);
+  }
+  const rest = peek();
+  if (rest) throw new QueryError('UNEXPECTED_INPUT', `Unexpected input at '${rest.text}'.`);
+  return parsed;
+}
+
+/** A GoogleAdsRow with the selected fields of one conversion action, and its resource_name as Google always sends. */
+function actionRow(a: EmulatedConversionAction, customerId: string, fields: readonly ConversionActionField[]) {
+  const all: Record<ConversionActionField, string> = {
+    resource_name: `customers/${customerId}/conversionActions/${a.id}`,
+    id: a.id,
+    name: a.name,
+    type: a.type,
+    status: a.status,
+  };
+  const selected = Object.entries(all).filter(
+    ([f]) => f === 'resource_name' || fields.includes(f as ConversionActionField),
+  );
+  return { conversion_action: Object.fromEntries(selected) };
+}
+
 function metadataOf(md: grpc.Metadata): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(md.getMap())) {
@@ -371,14 +655,37 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
   const knownActions = opts.conversionActions
     ? new Set(opts.conversionActions.map((a) => CONVERSION_ACTION.exec(a)?.[2] ?? a))
     : undefined;
+  const callActions = (names: Readonly<Record<string, string>>, status: EmulatedConversionAction['status']) =>
+    Object.entries(names).map(([name, id]): EmulatedConversionAction => {
+      if (!/^[1-9]\d*$/.test(id))
+        throw new RangeError(`conversion action id of ${JSON.stringify(name)} must be digits`);
+      return { id, name, type: 'UPLOAD_CALLS', status };
+    });
+  const namedActions = opts.conversionActionNames
+    ? callActions(opts.conversionActionNames, 'ENABLED')
+    : [
+        ...callActions(DEMO_CALL_CONVERSION_ACTIONS, 'ENABLED'),
+        ...callActions(DEMO_REMOVED_CALL_CONVERSION_ACTIONS, 'REMOVED'),
+      ];
+  const removedActions = new Set(namedActions.filter((a) => a.status === 'REMOVED').map((a) => a.id));
+  // The call actions found by name exist for uploads too, whatever the allow-list says.
+  const knownCallActions = knownActions
+    ? new Set([...knownActions, ...namedActions.filter((a) => a.status === 'ENABLED').map((a) => a.id)])
+    : undefined;
   const requests: RecordedGoogleAdsRequest[] = [];
   const clicks: UploadedConversion<DecodedClickConversion>[] = [];
+  const calls: UploadedConversion<DecodedCallConversion>[] = [];
   const enhancements: UploadedConversion<DecodedConversionAdjustment>[] = [];
   /** Keys of accepted conversions: `actionId/orderId`, or `actionId/gclid/time` without an order id. */
   const clickKeys = new Set<string>();
+  /** `actionId/caller number/conversion time` of accepted call conversions. */
+  const callKeys = new Set<string>();
   const enhancementKeys = new Set<string>();
-  // Faults are copied so `times` counts down without touching the caller's object.
+  // Faults are copied so `times` counts down without touching the caller's object. Keyed
+  // `order:<id>` or `caller:<id>`, so an order id and a caller id can never collide.
   const rowFaults = new Map<string, Extract<GoogleAdsFault, { type: 'row' }>>();
+  const rowFaultKey = (f: GoogleAdsRowFaultKey) =>
+    f.callerId !== undefined ? `caller:${f.callerId}` : `order:${f.orderId}`;
   let requestFault: Exclude<GoogleAdsFault, { type: 'row' }> | undefined;
   let nextJobId = 2n ** 31n;
   let nextRequestId = 1;
@@ -393,8 +700,11 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
       throw new RangeError('times must be a positive integer');
     }
     if (fault.type === 'row') {
+      if ((typeof fault.orderId === 'string') === (typeof fault.callerId === 'string')) {
+        throw new RangeError('a row fault needs exactly one of orderId and callerId');
+      }
       checkErrorSpec(p, fault);
-      rowFaults.set(fault.orderId, { ...fault });
+      rowFaults.set(rowFaultKey(fault), { ...fault });
     } else {
       if (fault.type === 'request' && fault.error) checkErrorSpec(p, fault.error);
       requestFault = { ...fault };
@@ -410,13 +720,17 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
     }
     return f;
   };
-  /** The injected error for this row's order id, if a row fault is armed for it (using up one of its times). */
-  const takeRowFault = (method: GoogleAdsEmulatorMethod, orderId: string | undefined): RowErr[] | undefined => {
-    const f = orderId === undefined ? undefined : rowFaults.get(orderId);
+  /** The injected error for this row's order id or caller id, if a row fault is armed for it (using up one of its times). */
+  const takeRowFault = (
+    method: GoogleAdsEmulatorMethod,
+    key: { orderId: string | undefined } | { callerId: string | undefined },
+  ): RowErr[] | undefined => {
+    const id = 'orderId' in key ? key.orderId : key.callerId;
+    const f = id === undefined ? undefined : rowFaults.get('orderId' in key ? `order:${id}` : `caller:${id}`);
     if (!f || (f.method && f.method !== method)) return undefined;
     if (f.times !== undefined) {
       f.times -= 1;
-      if (f.times <= 0) rowFaults.delete(f.orderId);
+      if (f.times <= 0) rowFaults.delete(rowFaultKey(f));
     }
     const message = f.message ?? `${f.category}.${f.name} (injected by the emulator)`;
     return [{ ...rowErr(f.category, f.name, message), retryDelayMs: f.retryDelayMs }];
@@ -438,14 +752,11 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
     callback({ code, details: details ?? (errors.map((e) => e.message).join(' ') || 'Request failed.'), metadata });
   };
 
-  /** Request-level checks shared by both methods; true when the request was answered with an error. */
-  const rejectedUpFront = (
+  /** Request-level checks shared by every method (faults, headers, customer id); true when answered with an error. */
+  const rejectedRequest = (
     method: GoogleAdsEmulatorMethod,
     body: Record<string, unknown>,
     metadata: Record<string, string>,
-    rows: unknown[],
-    listField: string,
-    tooMany: [string, string],
     record: RecordedGoogleAdsRequest,
     callback: Callback,
   ): boolean => {
@@ -524,6 +835,21 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
       ]);
       return true;
     }
+    return false;
+  };
+
+  /** Request-level checks shared by the upload methods; true when the request was answered with an error. */
+  const rejectedUpFront = (
+    method: GoogleAdsEmulatorMethod,
+    body: Record<string, unknown>,
+    metadata: Record<string, string>,
+    rows: unknown[],
+    listField: string,
+    tooMany: [string, string],
+    record: RecordedGoogleAdsRequest,
+    callback: Callback,
+  ): boolean => {
+    if (rejectedRequest(method, body, metadata, record, callback)) return true;
     if (rows.length === 0) {
       failRequest(record, callback, grpc.status.INVALID_ARGUMENT, [
         {
@@ -568,6 +894,8 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
     result: (row: T) => Record<string, unknown>,
     record: RecordedGoogleAdsRequest,
     callback: Callback,
+    /** UploadCallConversions has no job_id, in the request or the response. */
+    hasJobId = true,
   ) => {
     const emitted: EmittedError[] = rowErrors.flatMap((errs, index) =>
       errs.map(({ sub, ...e }) => ({ ...e, path: [{ field_name: listField, index }, ...(sub ?? [])] })),
@@ -597,11 +925,14 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
         : {}),
       // Google returns no results for validate_only, and an empty message for each failed row.
       results: validateOnly ? [] : rows.map((row, i) => (rowErrors[i]?.length ? {} : result(row))),
-      job_id: jobId,
+      ...(hasJobId ? { job_id: jobId } : {}),
     });
   };
 
-  const begin = (method: GoogleAdsEmulatorMethod, call: grpc.ServerUnaryCall<Record<string, unknown>, unknown>) => {
+  const begin = (
+    method: GoogleAdsEmulatorMethod,
+    call: { request: Record<string, unknown>; metadata: grpc.Metadata },
+  ) => {
     const body = call.request;
     const metadata = metadataOf(call.metadata);
     const record: RecordedGoogleAdsRequest = { method, body, metadata, at: now(), status: -1, failedRows: [] };
@@ -661,7 +992,7 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
         );
       }
       if (errs.length > 0) return errs;
-      const injected = takeRowFault(method, c.order_id);
+      const injected = takeRowFault(method, { orderId: c.order_id });
       if (injected) return injected;
       const key = keyOf(c);
       if (clickKeys.has(key)) {
@@ -718,6 +1049,143 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
       record,
       callback,
     );
+  };
+
+  const uploadCallConversions: grpc.handleUnaryCall<Record<string, unknown>, Record<string, unknown>> = (
+    call,
+    callback,
+  ) => {
+    const method = 'UploadCallConversions';
+    const { body, metadata, record } = begin(method, call);
+    const rows = (Array.isArray(body.conversions) ? body.conversions : []) as DecodedCallConversion[];
+    if (
+      rejectedUpFront(
+        method,
+        body,
+        metadata,
+        rows,
+        'conversions',
+        ['conversion_upload_error', 'TOO_MANY_CONVERSIONS_IN_REQUEST'],
+        record,
+        callback,
+      )
+    ) {
+      return;
+    }
+    const seen = new Set<string>();
+    // Google matches the call by its number, however it was written.
+    const keyOf = (c: DecodedCallConversion) =>
+      `${actionId(c.conversion_action)}/${callerNumber(c.caller_id ?? '') ?? ''}/${c.conversion_date_time ?? ''}`;
+    const rowErrors = rows.map((c): RowErr[] => {
+      const errs: RowErr[] = [
+        ...conversionActionErrors(c.conversion_action, knownCallActions, 'conversion_upload_error'),
+        ...callErrors(c),
+      ];
+      if (errs.length === 0 && removedActions.has(actionId(c.conversion_action))) {
+        errs.push(
+          rowErr('conversion_upload_error', 'NO_CONVERSION_ACTION_FOUND', 'The conversion action cannot be found.', {
+            field_name: 'conversion_action',
+          }),
+        );
+      }
+      if (errs.length > 0) return errs;
+      const injected = takeRowFault(method, { callerId: c.caller_id });
+      if (injected) return injected;
+      const key = keyOf(c);
+      if (callKeys.has(key)) {
+        return [
+          rowErr(
+            'conversion_upload_error',
+            'CALL_CONVERSION_ALREADY_EXISTS',
+            'A conversion for this call and conversion time exists.',
+          ),
+        ];
+      }
+      if (seen.has(key)) {
+        return [
+          rowErr(
+            'conversion_upload_error',
+            'DUPLICATE_CALL_CONVERSION_IN_REQUEST',
+            'The request has this call and conversion time more than once.',
+          ),
+        ];
+      }
+      seen.add(key);
+      return [];
+    });
+    const customerId = String(body.customer_id);
+    answerRows(
+      body,
+      rows,
+      'conversions',
+      rowErrors,
+      (c, jobId) => {
+        callKeys.add(keyOf(c));
+        calls.push({ customerId, jobId, conversion: c });
+      },
+      (c) => ({
+        caller_id: c.caller_id,
+        call_start_date_time: c.call_start_date_time,
+        conversion_action: c.conversion_action,
+        conversion_date_time: c.conversion_date_time,
+      }),
+      record,
+      callback,
+      false,
+    );
+  };
+
+  /** GoogleAdsService rows for a query, or the query_error it gets. */
+  const searchRows = (
+    body: Record<string, unknown>,
+    record: RecordedGoogleAdsRequest,
+    callback: Callback,
+  ): { rows: Record<string, unknown>[]; paths: string[] } | undefined => {
+    let query: ParsedQuery;
+    try {
+      query = parseQuery(typeof body.query === 'string' ? body.query : '');
+    } catch (err) {
+      if (!(err instanceof QueryError)) throw err;
+      failRequest(record, callback, grpc.status.INVALID_ARGUMENT, [
+        { category: 'query_error', name: err.code, message: err.message },
+      ]);
+      return undefined;
+    }
+    const customerId = String(body.customer_id);
+    const matching = namedActions.filter((a) => query.names === undefined || query.names.includes(a.name));
+    const limited = query.limit === undefined ? matching : matching.slice(0, query.limit);
+    const rows = body.validate_only === true ? [] : limited.map((a) => actionRow(a, customerId, query.fields));
+    record.status = grpc.status.OK;
+    return { rows, paths: query.fields.map((f) => `conversion_action.${f}`) };
+  };
+
+  const search: grpc.handleUnaryCall<Record<string, unknown>, Record<string, unknown>> = (call, callback) => {
+    const { body, metadata, record } = begin('Search', call);
+    if (rejectedRequest('Search', body, metadata, record, callback)) return;
+    const answer = searchRows(body, record, callback);
+    if (!answer) return;
+    callback(null, { results: answer.rows, field_mask: { paths: answer.paths }, next_page_token: '' });
+  };
+
+  const searchStream: grpc.handleServerStreamingCall<Record<string, unknown>, Record<string, unknown>> = (call) => {
+    const { body, metadata, record } = begin('SearchStream', call);
+    // The upload helpers answer through a unary callback; on a stream that is one message, or the error.
+    const callback: Callback = (err, value) => {
+      if (err) {
+        call.emit('error', err);
+        return;
+      }
+      if (value) call.write(value);
+      call.end();
+    };
+    if (rejectedRequest('SearchStream', body, metadata, record, callback)) return;
+    const answer = searchRows(body, record, callback);
+    if (!answer) return;
+    callback(null, {
+      results: answer.rows,
+      field_mask: { paths: answer.paths },
+      request_id: `emulator-${nextRequestId++}`,
+    });
   };
 
   const uploadConversionAdjustments: grpc.handleUnaryCall<Record<string, unknown>, Record<string, unknown>> = (
@@ -788,7 +1256,7 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
         }
       }
       if (errs.length > 0) return errs;
-      const injected = takeRowFault(method, a.order_id);
+      const injected = takeRowFault(method, { orderId: a.order_id });
       if (injected) return injected;
       if (!enhancement) return [];
       const key = keyOf(a);
@@ -834,14 +1302,15 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
   };
 
   const unimplemented: grpc.handleUnaryCall<unknown, unknown> = (_call, callback) =>
-    callback({ code: grpc.status.UNIMPLEMENTED, details: 'The emulator does not implement call conversions.' });
+    callback({ code: grpc.status.UNIMPLEMENTED, details: 'The emulator does not implement GoogleAdsService.Mutate.' });
 
   const server = new grpc.Server();
   server.addService(p.clickService, {
     UploadClickConversions: uploadClickConversions,
-    UploadCallConversions: unimplemented,
+    UploadCallConversions: uploadCallConversions,
   });
   server.addService(p.adjustmentService, { UploadConversionAdjustments: uploadConversionAdjustments });
+  server.addService(p.googleAdsService, { Search: search, SearchStream: searchStream, Mutate: unimplemented });
   const host = opts.host ?? '127.0.0.1';
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync(`${host}:${opts.port ?? 0}`, grpc.ServerCredentials.createInsecure(), (err, bound) =>
@@ -866,7 +1335,7 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
     host,
     port,
     requests,
-    uploaded: () => ({ clicks: [...clicks], enhancements: [...enhancements] }),
+    uploaded: () => ({ clicks: [...clicks], calls: [...calls], enhancements: [...enhancements] }),
     setFault,
     clearFaults,
     close,

@@ -1,10 +1,12 @@
-// A local stand-in for the HubSpot CRM API (v3 objects and properties, v4 associations), speaking
-// HubSpot's JSON so the real @hubspot/api-client is exercised unchanged through its `basePath`. It models
-// what the relay depends on: records with string-valued properties, contact↔deal associations, numeric
-// ids, HubSpot's error bodies (401, 404, 429 with its policy, 5xx), cursor paging, property definitions of
-// every type the Pendo import translates, the rolling 10-second request budget with its rate-limit headers,
-// and synthetic records generated on the fly (a million contacts cost no memory). Search is modelled only as
-// far as its `total` (no filters); writes, pipelines and property validation are not modelled.
+// A local stand-in for the HubSpot CRM API (v3 objects and properties, v4 associations, call dispositions),
+// speaking HubSpot's JSON so the real @hubspot/api-client is exercised unchanged through its `basePath`. It
+// models what the relay depends on: records with string-valued properties, contact↔deal and call→contact/deal
+// associations, numeric ids (past 2^53 too), HubSpot's error bodies (401, 404, 429 with its policy, 5xx),
+// cursor paging, property definitions of every type the Pendo import translates, the rolling 10-second request
+// budget with its rate-limit headers, and synthetic records generated on the fly (a million contacts cost no
+// memory). Call search is modelled with HubSpot's filters, one sort, `after` offsets, 200 a page and the
+// 10,000-result cap; search on other objects only as far as its `total` (no filters). Writes, pipelines and
+// property validation are not modelled.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -16,7 +18,7 @@ export type HubSpotEmulatorFault =
   /** Requests fail with HTTP 5xx. */
   | { type: 'server-error'; status?: 500 | 502 | 503 | 504; times?: number };
 
-export type HubSpotObjectType = 'contacts' | 'companies' | 'deals';
+export type HubSpotObjectType = 'contacts' | 'companies' | 'deals' | 'calls';
 /** What seeding accepts; HubSpot stores every value as a string, so numbers and booleans are written as text. */
 export type HubSpotSeedProperties = Record<string, string | number | boolean | null | undefined>;
 
@@ -44,8 +46,25 @@ export interface HubSpotEmulatorRateLimit {
 /** Records generated from their index instead of stored: ids `firstId`, `firstId + 1`, … `firstId + count - 1`. */
 export interface HubSpotSyntheticRecords {
   count: number;
-  /** Default 100,000,000 (contacts) and 200,000,000 (companies), clear of seeded ids. */
+  /** Default 100,000,000 (contacts), 200,000,000 (companies) and 300,000,000 (calls), clear of seeded ids. */
   firstId?: number;
+}
+
+/** Synthetic inbound calls (see syntheticCallProperties); call `n` was modified at `firstModifiedAt + n * stepMs`. */
+export interface HubSpotSyntheticCalls extends HubSpotSyntheticRecords {
+  /** Epoch ms; default 2026-01-01T00:00:00Z. */
+  firstModifiedAt?: number;
+  /** Default 1000; 0 gives every call the same hs_lastmodifieddate. */
+  stepMs?: number;
+}
+
+/** A call for `addCall`: its properties (hs_call_direction, hs_call_from_number, hs_timestamp, …) and links. */
+export interface HubSpotCallSeed {
+  /** Numeric, up to 18 digits (past 2^53 is fine); default the next free id. */
+  id?: string;
+  properties?: HubSpotSeedProperties;
+  contactIds?: string[];
+  dealIds?: string[];
 }
 
 export interface HubSpotEmulatorOptions {
@@ -66,7 +85,7 @@ export interface HubSpotEmulatorOptions {
 export interface HubSpotEmulator {
   /** `http://host:port`, for the SDK's `basePath`. */
   basePath: string;
-  /** Every request to a /crm endpoint, oldest first. Cleared in place by DELETE /_sandbox/requests. */
+  /** Every request to HubSpot's API (/crm, /calling), oldest first. Cleared in place by DELETE /_sandbox/requests. */
   requests: HubSpotRecordedRequest[];
   /**
    * Creates the contact or merges the properties into it (null removes a value). `at` (epoch ms, default now)
@@ -78,6 +97,22 @@ export interface HubSpotEmulator {
   upsertCompany(id: string, properties: HubSpotSeedProperties): void;
   /** Replaces the synthetic contacts or companies (see syntheticProperties for their values). */
   setSynthetic(type: 'contacts' | 'companies', records: HubSpotSyntheticRecords | undefined): void;
+  /** Replaces the synthetic calls; they match searches like stored calls and have no associations. */
+  setSyntheticCalls(calls: HubSpotSyntheticCalls | undefined): void;
+  /**
+   * Stores a new call with hs_lastmodifieddate (and hs_createdate, unless given) set to the emulator's clock, and
+   * its associated contacts and deals (ids as given; they need not be seeded). Returns its id.
+   */
+  addCall(call?: HubSpotCallSeed): string;
+  /**
+   * Merges the properties into a stored call (null removes a value) and sets hs_lastmodifieddate to the clock;
+   * `contactIds`/`dealIds`, when given, replace its associations. Throws for an unknown id.
+   */
+  updateCall(
+    id: string,
+    properties: HubSpotSeedProperties,
+    links?: { contactIds?: string[]; dealIds?: string[] },
+  ): void;
   setFault(fault?: HubSpotEmulatorFault): void;
   close(): Promise<void>;
 }
@@ -97,6 +132,8 @@ interface StoredObject {
   history: Record<string, HistoryEntry[]>;
   createdAt: string;
   updatedAt: string;
+  /** Property values in the form search compares them, parsed on first use and dropped at the next write. */
+  searchKeys?: Record<string, string | number | undefined>;
 }
 
 const OBJECT_TYPES: Record<string, HubSpotObjectType> = {
@@ -109,6 +146,17 @@ const OBJECT_TYPES: Record<string, HubSpotObjectType> = {
   deals: 'deals',
   deal: 'deals',
   '0-3': 'deals',
+  calls: 'calls',
+  call: 'calls',
+  '0-48': 'calls',
+};
+
+/** The singular names HubSpot's messages use. */
+const SINGULAR: Record<HubSpotObjectType, string> = {
+  contacts: 'contact',
+  companies: 'company',
+  deals: 'deal',
+  calls: 'call',
 };
 
 // HubSpot's own names for the "last modified" property differ between contacts and other objects.
@@ -116,6 +164,15 @@ const LAST_MODIFIED: Record<HubSpotObjectType, string> = {
   contacts: 'lastmodifieddate',
   companies: 'hs_lastmodifieddate',
   deals: 'hs_lastmodifieddate',
+  calls: 'hs_lastmodifieddate',
+};
+
+// Engagements such as calls have `hs_createdate` where CRM objects have `createdate`.
+const CREATED: Record<HubSpotObjectType, string> = {
+  contacts: 'createdate',
+  companies: 'createdate',
+  deals: 'createdate',
+  calls: 'hs_createdate',
 };
 
 /** What HubSpot returns when a read names no properties. */
@@ -132,6 +189,7 @@ const DEFAULT_PROPERTIES: Record<HubSpotObjectType, string[]> = {
     'hs_object_id',
     'pipeline',
   ],
+  calls: ['hs_createdate', 'hs_lastmodifieddate', 'hs_object_id'],
 };
 
 type PropertyRow = [name: string, label: string, type: string, fieldType: string, groupName: string];
@@ -238,14 +296,58 @@ const BUILT_IN_PROPERTIES: Record<HubSpotObjectType, PropertyRow[]> = {
     ['hs_is_closed_won', 'Is Closed Won', 'bool', 'booleancheckbox', 'dealinformation'],
     ...COMMON_ROWS('hs_lastmodifieddate'),
   ],
+  calls: [
+    ['hs_timestamp', 'Activity date', 'datetime', 'date', 'engagement'],
+    ['hs_call_direction', 'Call direction', 'enumeration', 'select', 'call'],
+    ['hs_call_from_number', 'From number', 'string', 'text', 'call'],
+    ['hs_call_to_number', 'To number', 'string', 'text', 'call'],
+    ['hs_call_duration', 'Call duration', 'number', 'number', 'call'],
+    ['hs_call_disposition', 'Call outcome', 'enumeration', 'select', 'call'],
+    ['hs_call_status', 'Call status', 'enumeration', 'select', 'call'],
+    ['hs_call_title', 'Call title', 'string', 'text', 'call'],
+    ['hs_call_body', 'Call notes', 'string', 'html', 'call'],
+    ['hs_createdate', 'Create date', 'datetime', 'date', 'engagement'],
+    ['hs_lastmodifieddate', 'Last modified date', 'datetime', 'date', 'engagement'],
+    ['hs_object_id', 'Record ID', 'number', 'number', 'engagement'],
+  ],
 };
 
 /** v4 association type ids HubSpot defines for the pairs the emulator models. */
-const ASSOCIATION_TYPE_IDS: Record<string, number> = { 'contacts->deals': 4, 'deals->contacts': 3 };
+const ASSOCIATION_TYPE_IDS: Record<string, number> = {
+  'contacts->deals': 4,
+  'deals->contacts': 3,
+  'calls->contacts': 194,
+  'contacts->calls': 193,
+  'calls->deals': 206,
+  'deals->calls': 205,
+};
 
+/**
+ * HubSpot's default call outcomes, label → the internal GUID `hs_call_disposition` holds, as HubSpot documents
+ * them, in the order its call log lists them.
+ */
+export const HUBSPOT_CALL_DISPOSITION_IDS = {
+  Busy: '9d9162e7-6cf3-4944-bf63-4dff82258764',
+  Connected: 'f240bbac-87c9-4f6e-bf70-924b57d47db7',
+  'Left live message': 'a4c4c377-d246-4b32-a13b-75a56a4cd0ff',
+  'Left voicemail': 'b2cf5968-551e-4856-9783-52b3da59a7d0',
+  'No answer': '73a0d17f-1163-4015-bdd5-ec830791da20',
+  'Wrong number': '17b47fee-58de-441e-a44c-c6300d46f273',
+} as const;
+
+/** Paths that are HubSpot's API (authenticated, budgeted, recorded), as opposed to the control API. */
+const API_PREFIXES = ['/crm/', '/calling/', '/calls/'];
 const BATCH_READ_MAX = 100;
 const LIST_LIMIT_MAX = 100;
 const ASSOCIATIONS_LIMIT_MAX = 500;
+/** Inputs of one v4 associations batch read (HubSpot's limit since February 2025). */
+const ASSOCIATIONS_BATCH_MAX = 1000;
+const SEARCH_LIMIT_MAX = 200;
+/** HubSpot's search answers no further than this many results into a query. */
+const SEARCH_RESULTS_MAX = 10_000;
+const SEARCH_FILTER_GROUPS_MAX = 5;
+const SEARCH_FILTERS_PER_GROUP_MAX = 10;
+const SEARCH_FILTERS_MAX = 25;
 
 const idSchema = z
   .union([z.string(), z.number().int().nonnegative()])
@@ -259,6 +361,12 @@ const seedObjectSchema = z.object({
   at: z.union([z.iso.datetime({ offset: true }).transform((v) => Date.parse(v)), z.number().int()]).optional(),
 });
 const seedDealSchema = seedObjectSchema.extend({ contactIds: z.array(idSchema).optional() });
+const seedCallSchema = z.object({
+  id: idSchema.optional(),
+  properties: seedPropertiesSchema.default({}),
+  contactIds: z.array(idSchema).optional(),
+  dealIds: z.array(idSchema).optional(),
+});
 const timesSchema = z.number().int().positive().optional();
 export const hubSpotFaultSchema = z.discriminatedUnion('type', [
   z.object({
@@ -272,6 +380,40 @@ export const hubSpotFaultSchema = z.discriminatedUnion('type', [
     times: timesSchema,
   }),
 ]);
+const filterValueSchema = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+const searchSchema = z.object({
+  filterGroups: z
+    .array(
+      z.object({
+        filters: z.array(
+          z.object({
+            propertyName: z.string().min(1),
+            operator: z.string(),
+            value: filterValueSchema.optional(),
+            highValue: filterValueSchema.optional(),
+            values: z.array(filterValueSchema).optional(),
+          }),
+        ),
+      }),
+    )
+    .default([]),
+  sorts: z
+    .array(
+      z.union([
+        z.string().min(1),
+        z.object({ propertyName: z.string().min(1), direction: z.enum(['ASCENDING', 'DESCENDING']).optional() }),
+      ]),
+    )
+    .default([]),
+  properties: z.array(z.string()).default([]),
+  limit: z.number().int().optional(),
+  after: z.union([z.string(), z.number()]).transform(String).optional(),
+  query: z.string().optional(),
+});
+type SearchFilter = z.infer<typeof searchSchema>['filterGroups'][number]['filters'][number];
+const associationsBatchSchema = z.object({
+  inputs: z.array(z.object({ id: z.union([z.string(), z.number()]).transform(String), after: z.string().optional() })),
+});
 const batchReadSchema = z.object({
   inputs: z.array(z.object({ id: z.union([z.string(), z.number()]).transform(String) })),
   properties: z.array(z.string()).optional(),
@@ -282,6 +424,22 @@ const batchReadSchema = z.object({
 /** HubSpot's error body (the `Error` model of its OpenAPI specs). */
 function hubSpotError(message: string, category: string, extra: Record<string, unknown> = {}) {
   return { status: 'error', message, correlationId: randomUUID(), ...extra, category };
+}
+
+/**
+ * Sends `body` as JSON with every `toObjectId` written as a bare JSON number, as HubSpot's v4 associations do,
+ * from the id's digits: ids past 2^53 must reach the client exactly, which Number() would not allow.
+ */
+function sendWithNumericIds(reply: FastifyReply, status: number, body: unknown) {
+  const json = JSON.stringify(body).replace(/"toObjectId":"(\d+)"/g, '"toObjectId":$1');
+  return reply.code(status).type('application/json; charset=utf-8').send(json);
+}
+
+/** One v4 association entry; the id stays text until sendWithNumericIds writes it. */
+function associatedEntry(from: HubSpotObjectType, to: HubSpotObjectType) {
+  const typeId = ASSOCIATION_TYPE_IDS[`${from}->${to}`];
+  const associationTypes = typeId === undefined ? [] : [{ category: 'HUBSPOT_DEFINED', typeId, label: null }];
+  return (id: string) => ({ toObjectId: id, associationTypes });
 }
 
 function queryList(value: unknown): string[] {
@@ -302,7 +460,12 @@ const byNumericId = (a: StoredObject, b: StoredObject) => compareIds(a.id, b.id)
 /** Numeric ids as text, compared as numbers without BigInt: a shorter id is smaller. */
 const compareIds = (a: string, b: string) => (a.length !== b.length ? a.length - b.length : a < b ? -1 : a > b ? 1 : 0);
 
-const SYNTHETIC_FIRST_ID: Record<'contacts' | 'companies', number> = { contacts: 100_000_000, companies: 200_000_000 };
+const SYNTHETIC_FIRST_ID: Record<'contacts' | 'companies' | 'calls', number> = {
+  contacts: 100_000_000,
+  companies: 200_000_000,
+  calls: 300_000_000,
+};
+const SYNTHETIC_CALLS_FIRST_MODIFIED = Date.parse('2026-01-01T00:00:00.000Z');
 const SYNTHETIC_STAGES = LIFECYCLE_STAGES.map(([value]) => value);
 const SYNTHETIC_LEAD_STATUSES = ['NEW', 'OPEN', 'IN_PROGRESS', 'CONNECTED'];
 const SYNTHETIC_INDUSTRIES = ['COMPUTER_SOFTWARE', 'FINANCIAL_SERVICES', 'HOSPITAL_HEALTH_CARE', 'RETAIL'];
@@ -328,6 +491,119 @@ export function syntheticProperties(type: 'contacts' | 'companies', n: number): 
   };
 }
 
+/**
+ * The values of synthetic call number `n` (0-based), last modified at `modifiedAtMs`: an inbound Connected call
+ * from one of a hundred fictional 555-01xx numbers, 1 to 600 s long, that took place five minutes earlier.
+ */
+export function syntheticCallProperties(n: number, modifiedAtMs: number): Record<string, string> {
+  return {
+    hs_call_direction: 'INBOUND',
+    hs_call_from_number: `+1 212-555-01${String(n % 100).padStart(2, '0')}`,
+    hs_call_to_number: '+1 650-555-0100',
+    hs_call_disposition: HUBSPOT_CALL_DISPOSITION_IDS.Connected,
+    hs_call_status: 'COMPLETED',
+    hs_call_duration: String(((n % 600) + 1) * 1000),
+    hs_timestamp: new Date(modifiedAtMs - 5 * 60_000).toISOString(),
+  };
+}
+
+/** How search compares a property: as a point in time, a number, a record id (digits of any length) or text. */
+type ValueKind = 'time' | 'number' | 'id' | 'text';
+const CALL_PROPERTY_TYPES = new Map(BUILT_IN_PROPERTIES.calls.map(([name, , type]) => [name, type]));
+
+function valueKind(property: string): ValueKind {
+  if (property === 'hs_object_id') return 'id';
+  const type = CALL_PROPERTY_TYPES.get(property);
+  return type === 'datetime' || type === 'date' ? 'time' : type === 'number' ? 'number' : 'text';
+}
+
+/** A stored or filter value in the form it compares in; undefined when it cannot be read as its kind. */
+function comparable(kind: ValueKind, raw: string): string | number | undefined {
+  const text = raw.trim();
+  if (kind === 'time') {
+    // HubSpot takes epoch milliseconds or ISO 8601 in filters, and stores either.
+    const ms = /^-?\d+$/.test(text) ? Number(text) : Date.parse(text);
+    return Number.isFinite(ms) ? ms : undefined;
+  }
+  if (kind === 'number') {
+    const n = text === '' ? NaN : Number(text);
+    return Number.isFinite(n) ? n : undefined;
+  }
+  if (kind === 'id') return /^\d+$/.test(text) ? text.replace(/^0+(?=\d)/, '') : undefined;
+  // Search matches text regardless of case.
+  return raw.toLowerCase();
+}
+
+function compareAs(kind: ValueKind, a: string | number, b: string | number): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  const x = String(a);
+  const y = String(b);
+  return kind === 'id' ? compareIds(x, y) : x < y ? -1 : x > y ? 1 : 0;
+}
+
+const COMPARISONS: Record<'EQ' | 'NEQ' | 'GT' | 'GTE' | 'LT' | 'LTE', (order: number) => boolean> = {
+  EQ: (c) => c === 0,
+  NEQ: (c) => c !== 0,
+  GT: (c) => c > 0,
+  GTE: (c) => c >= 0,
+  LT: (c) => c < 0,
+  LTE: (c) => c <= 0,
+};
+
+type ValueOf = (obj: StoredObject, property: string) => string | number | undefined;
+
+/** A filter as a predicate over records (`valueOf` reads a property in comparable form), or HubSpot's 400 message. */
+function compileFilter(f: SearchFilter, valueOf: ValueOf): ((obj: StoredObject) => boolean) | string {
+  const kind = valueKind(f.propertyName);
+  const name = f.propertyName;
+  const read = (obj: StoredObject) => valueOf(obj, name);
+  const parse = (v: string | undefined) => (v === undefined ? undefined : comparable(kind, v));
+  const invalid = `Invalid value for ${f.operator} on property ${name}`;
+  switch (f.operator) {
+    case 'HAS_PROPERTY':
+      return (o) => o.properties[name] !== undefined;
+    case 'NOT_HAS_PROPERTY':
+      return (o) => o.properties[name] === undefined;
+    case 'IN':
+    case 'NOT_IN': {
+      const values = (f.values ?? []).map(parse);
+      if (values.length === 0 || values.some((v) => v === undefined)) return invalid;
+      const wanted = values as (string | number)[];
+      return (o) => {
+        const v = read(o);
+        const hit = v !== undefined && wanted.some((w) => compareAs(kind, v, w) === 0);
+        return f.operator === 'IN' ? hit : !hit;
+      };
+    }
+    case 'BETWEEN': {
+      const low = parse(f.value);
+      const high = parse(f.highValue);
+      if (low === undefined || high === undefined) return invalid;
+      return (o) => {
+        const v = read(o);
+        return v !== undefined && compareAs(kind, v, low) >= 0 && compareAs(kind, v, high) <= 0;
+      };
+    }
+    case 'EQ':
+    case 'NEQ':
+    case 'GT':
+    case 'GTE':
+    case 'LT':
+    case 'LTE': {
+      const target = parse(f.value);
+      if (target === undefined) return invalid;
+      const holds = COMPARISONS[f.operator];
+      // A record without the property is "not equal" to any value, and neither above nor below it.
+      return (o) => {
+        const v = read(o);
+        return v === undefined ? f.operator === 'NEQ' : holds(compareAs(kind, v, target));
+      };
+    }
+    default:
+      return `Unsupported filter operator ${f.operator}`;
+  }
+}
+
 export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): Promise<HubSpotEmulator> {
   const now = opts.now ?? Date.now;
   const iso = () => new Date(now()).toISOString();
@@ -336,18 +612,29 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     contacts: new Map(),
     companies: new Map(),
     deals: new Map(),
+    calls: new Map(),
   };
   /** Deal id → its associated contact ids. */
   const dealContacts = new Map<string, Set<string>>();
+  /** Call id → its associated contact and deal ids. */
+  const callLinks = new Map<string, { contacts: Set<string>; deals: Set<string> }>();
   const faults = new FaultSwitch<HubSpotEmulatorFault>();
-  let nextId = 1_000_000;
-  const synthetic: Partial<Record<HubSpotObjectType, { count: number; firstId: number }>> = {};
+  // A bigint: a seeded id past 2^53 would otherwise make the next assigned ids collide.
+  let nextId = 1_000_000n;
+  const synthetic: Partial<
+    Record<HubSpotObjectType, { count: number; firstId: number; firstModifiedAt: number; stepMs: number }>
+  > = {};
   /** Stored ids in numeric order, rebuilt after a write: paging a million records must not sort each page. */
   const sortedIds: Partial<Record<HubSpotObjectType, string[]>> = {};
+  /** Every synthetic call, built on the first search after setSynthetic: a search reads them all anyway. */
+  let syntheticCallList: StoredObject[] | undefined;
+  /** Stored and synthetic calls in one search order, kept until the next write of a call. */
+  let callsVersion = 0;
+  let orderedCalls: { sort: string; version: number; calls: StoredObject[] } | undefined;
   const rateLimit = opts.rateLimit === false ? undefined : (opts.rateLimit ?? { max: 190, intervalMs: 10_000 });
   /** Arrival times of the requests inside the current rolling window, oldest first. */
   const window: number[] = [];
-  /** Counts of /crm requests since the last reset, kept even when `requests` is not. */
+  /** Counts of API requests since the last reset, kept even when `requests` is not. */
   const stats = { requests: 0, throttled: 0, firstAt: 0, lastAt: 0 };
 
   function upsert(
@@ -371,17 +658,20 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
       }
     }
     // A seeded createdate is the record's creation time, as it is for records imported into HubSpot.
-    const createdate = obj.properties.createdate;
+    const created = CREATED[type];
+    const createdate = obj.properties[created];
     const createdMs =
       createdate === undefined ? NaN : /^\d+$/.test(createdate) ? Number(createdate) : Date.parse(createdate);
     if (Number.isFinite(createdMs)) obj.createdAt = new Date(createdMs).toISOString();
-    obj.properties.createdate = createdate ?? obj.createdAt;
+    obj.properties[created] = createdate ?? obj.createdAt;
     obj.properties.hs_object_id = id;
     obj.updatedAt = at;
     obj.properties[LAST_MODIFIED[type]] = at;
+    obj.searchKeys = undefined;
+    if (type === 'calls') callsVersion += 1;
     if (!store[type].has(id)) delete sortedIds[type];
     store[type].set(id, obj);
-    if (BigInt(id) >= BigInt(nextId)) nextId = Number(BigInt(id) + 1n);
+    if (BigInt(id) >= nextId) nextId = BigInt(id) + 1n;
     return obj;
   }
 
@@ -393,6 +683,48 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     if (contactIds !== undefined) dealContacts.set(deal.id, new Set(contactIds.map((c) => idSchema.parse(c))));
   };
 
+  function linkCall(id: string, links: { contactIds?: string[]; dealIds?: string[] }): void {
+    const current = callLinks.get(id) ?? { contacts: new Set<string>(), deals: new Set<string>() };
+    if (links.contactIds !== undefined) current.contacts = new Set(links.contactIds.map((c) => idSchema.parse(c)));
+    if (links.dealIds !== undefined) current.deals = new Set(links.dealIds.map((d) => idSchema.parse(d)));
+    callLinks.set(id, current);
+  }
+
+  function addCall(call: HubSpotCallSeed = {}): string {
+    const id = call.id === undefined ? String(nextId) : idSchema.parse(call.id);
+    if (store.calls.has(id)) throw new Error(`call ${id} already exists`);
+    upsert('calls', id, call.properties ?? {});
+    linkCall(id, call);
+    return id;
+  }
+
+  function updateCall(
+    id: string,
+    properties: HubSpotSeedProperties,
+    links: { contactIds?: string[]; dealIds?: string[] } = {},
+  ): void {
+    if (!store.calls.has(id)) throw new Error(`no call ${id}`);
+    upsert('calls', id, properties);
+    linkCall(id, links);
+  }
+
+  /** The ids associated with a record, in id order. */
+  function associatedIds(from: HubSpotObjectType, to: HubSpotObjectType, id: string): string[] {
+    let ids: Iterable<string> = [];
+    if (from === 'contacts' && to === 'deals') {
+      ids = [...dealContacts].filter(([, contacts]) => contacts.has(id)).map(([dealId]) => dealId);
+    } else if (from === 'deals' && to === 'contacts') {
+      ids = dealContacts.get(id) ?? [];
+    } else if (from === 'calls' && (to === 'contacts' || to === 'deals')) {
+      ids = callLinks.get(id)?.[to] ?? [];
+    } else if (to === 'calls' && (from === 'contacts' || from === 'deals')) {
+      ids = [...callLinks].filter(([, links]) => links[from].has(id)).map(([callId]) => callId);
+    }
+    // Contact↔deal links count only to records that exist; call links are kept as written, like a test wrote them.
+    const kept = [...ids].filter((i) => from === 'calls' || to === 'calls' || store[to].has(i));
+    return kept.sort(compareIds);
+  }
+
   /** Names a read may return for a type: HubSpot's own and every name seeded on a record of that type. */
   function knownProperties(type: HubSpotObjectType): Set<string> {
     const names = new Set(BUILT_IN_PROPERTIES[type].map(([name]) => name));
@@ -400,9 +732,40 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     return names;
   }
 
-  function setSynthetic(type: 'contacts' | 'companies', records: HubSpotSyntheticRecords | undefined): void {
+  function setSynthetic(
+    type: 'contacts' | 'companies' | 'calls',
+    records: HubSpotSyntheticRecords | HubSpotSyntheticCalls | undefined,
+  ): void {
+    if (type === 'calls') {
+      syntheticCallList = undefined;
+      callsVersion += 1;
+    }
     if (!records || records.count <= 0) delete synthetic[type];
-    else synthetic[type] = { count: records.count, firstId: records.firstId ?? SYNTHETIC_FIRST_ID[type] };
+    else {
+      const calls: HubSpotSyntheticCalls = records;
+      synthetic[type] = {
+        count: records.count,
+        firstId: records.firstId ?? SYNTHETIC_FIRST_ID[type],
+        firstModifiedAt: calls.firstModifiedAt ?? SYNTHETIC_CALLS_FIRST_MODIFIED,
+        stepMs: calls.stepMs ?? 1000,
+      };
+    }
+  }
+
+  function valueOf(obj: StoredObject, property: string): string | number | undefined {
+    const keys = (obj.searchKeys ??= Object.create(null) as Record<string, string | number | undefined>);
+    if (property in keys) return keys[property];
+    const raw = obj.properties[property];
+    return (keys[property] = raw === undefined ? undefined : comparable(valueKind(property), raw));
+  }
+
+  function syntheticCalls(): StoredObject[] {
+    const range = synthetic.calls;
+    if (!range) return [];
+    syntheticCallList ??= Array.from({ length: range.count }, (_, n) =>
+      syntheticObject('calls', String(range.firstId + n)),
+    ).filter((o): o is StoredObject => o !== undefined);
+    return syntheticCallList;
   }
 
   /** A synthetic record, built when it is read. */
@@ -411,6 +774,17 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     if (!range || type === 'deals' || !/^\d{1,15}$/.test(id)) return undefined;
     const n = Number(id) - range.firstId;
     if (n < 0 || n >= range.count) return undefined;
+    if (type === 'calls') {
+      const modifiedMs = range.firstModifiedAt + n * range.stepMs;
+      const at = new Date(modifiedMs).toISOString();
+      const properties = {
+        ...syntheticCallProperties(n, modifiedMs),
+        hs_createdate: at,
+        hs_lastmodifieddate: at,
+        hs_object_id: id,
+      };
+      return { id, properties, history: {}, createdAt: at, updatedAt: at };
+    }
     const at = '2026-01-01T00:00:00.000Z';
     const properties = { ...syntheticProperties(type, n), createdate: at, hs_object_id: id, [LAST_MODIFIED[type]]: at };
     return { id, properties, history: {}, createdAt: at, updatedAt: at };
@@ -460,7 +834,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     known: Set<string> = knownProperties(type),
     withHistory: string[] = [],
   ) {
-    const names = requested.length > 0 ? [...requested, 'createdate', 'hs_object_id', LAST_MODIFIED[type]] : [];
+    const names = requested.length > 0 ? [...requested, CREATED[type], 'hs_object_id', LAST_MODIFIED[type]] : [];
     const properties: Record<string, string | null> = {};
     for (const name of names.length > 0 ? names : DEFAULT_PROPERTIES[type]) {
       // HubSpot leaves out names that are not properties of the object type at all.
@@ -530,7 +904,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
 
   // Recording, authentication and faults, in HubSpot's order: a bad token is a 401 even when rate limited.
   app.addHook('preHandler', async (req, reply) => {
-    if (!req.url.startsWith('/crm/')) return;
+    if (!API_PREFIXES.some((prefix) => req.url.startsWith(prefix))) return;
     const { authorization, ...headers } = req.headers;
     const arrivedAt = now();
     stats.requests += 1;
@@ -726,7 +1100,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     }
     const body = { status: 'COMPLETE', results, startedAt, completedAt: iso() };
     if (missing.length === 0) return body;
-    const label = type === 'contacts' ? 'CONTACT' : type === 'deals' ? 'DEAL' : 'COMPANY';
+    const label = SINGULAR[type].toUpperCase();
     return reply.code(207).send({
       ...body,
       numErrors: 1,
@@ -755,17 +1129,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     }
     const id = req.params.objectId;
     if (!store[from].has(id)) return notFound(reply, id);
-
-    let ids: string[] = [];
-    if (from === 'contacts' && to === 'deals') {
-      ids = [...dealContacts].filter(([, contacts]) => contacts.has(id)).map(([dealId]) => dealId);
-    } else if (from === 'deals' && to === 'contacts') {
-      ids = [...(dealContacts.get(id) ?? [])];
-    }
-    const related = ids
-      .map((i) => store[to].get(i))
-      .filter((o): o is StoredObject => o !== undefined)
-      .sort(byNumericId);
+    const related = associatedIds(from, to, id);
 
     const limitText = queryOne(req.query.limit);
     const limit = Math.min(
@@ -783,25 +1147,170 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
         .send(hubSpotError('after must be a paging cursor from a previous page', 'VALIDATION_ERROR'));
     }
     const page = related.slice(start, start + limit);
-    const typeId = ASSOCIATION_TYPE_IDS[`${from}->${to}`];
     const nextAfter = start + limit < related.length ? String(start + limit) : undefined;
     const path = req.url.split('?')[0] ?? '';
-    return {
-      results: page.map((o) => ({
-        // HubSpot sends the id as a JSON number here, unlike the v3 object endpoints.
-        toObjectId: Number(o.id),
-        associationTypes: typeId === undefined ? [] : [{ category: 'HUBSPOT_DEFINED', typeId, label: null }],
-      })),
+    return sendWithNumericIds(reply, 200, {
+      results: page.map(associatedEntry(from, to)),
       ...(nextAfter
         ? { paging: { next: { after: nextAfter, link: `${basePath.value}${path}?limit=${limit}&after=${nextAfter}` } } }
         : {}),
-    };
+    });
   });
 
-  // Search, only as far as a count: HubSpot's `total` for a search without filters (what progress reads).
+  app.post<{ Params: { fromObjectType: string; toObjectType: string } }>(
+    '/crm/v4/associations/:fromObjectType/:toObjectType/batch/read',
+    (req, reply) => {
+      const from = OBJECT_TYPES[req.params.fromObjectType.toLowerCase()];
+      const to = OBJECT_TYPES[req.params.toObjectType.toLowerCase()];
+      if (!from || !to) {
+        const name = from ? req.params.toObjectType : req.params.fromObjectType;
+        return reply.code(400).send(hubSpotError(`Unable to infer object type from: ${name}`, 'VALIDATION_ERROR'));
+      }
+      const parsed = associationsBatchSchema.safeParse(req.body);
+      if (!parsed.success) {
+        return reply
+          .code(400)
+          .send(hubSpotError(`Invalid input JSON: ${z.prettifyError(parsed.error)}`, 'VALIDATION_ERROR'));
+      }
+      const { inputs } = parsed.data;
+      if (inputs.length > ASSOCIATIONS_BATCH_MAX) {
+        return reply
+          .code(400)
+          .send(
+            hubSpotError(
+              `Batch input size ${inputs.length} is over the limit of ${ASSOCIATIONS_BATCH_MAX}`,
+              'VALIDATION_ERROR',
+            ),
+          );
+      }
+      const startedAt = iso();
+      const results = [];
+      const errors = [];
+      for (const { id, after } of inputs) {
+        const start = after === undefined ? 0 : Number(after);
+        if (!Number.isInteger(start) || start < 0) {
+          return reply
+            .code(400)
+            .send(hubSpotError('after must be a paging cursor from a previous page', 'VALIDATION_ERROR'));
+        }
+        const ids = associatedIds(from, to, id);
+        if (ids.length === 0) {
+          // HubSpot reports a record without associations as an error entry of a 207, not as an empty result.
+          errors.push({
+            status: 'error',
+            category: 'OBJECT_NOT_FOUND',
+            subCategory: 'crm.associations.NO_ASSOCIATIONS_FOUND',
+            message: `No ${SINGULAR[to]} is associated with ${SINGULAR[from]} ${id}.`,
+            context: { fromObjectId: [id], fromObjectType: [SINGULAR[from]], toObjectType: [SINGULAR[to]] },
+          });
+          continue;
+        }
+        const end = start + ASSOCIATIONS_LIMIT_MAX;
+        results.push({
+          from: { id },
+          to: ids.slice(start, end).map(associatedEntry(from, to)),
+          ...(end < ids.length ? { paging: { next: { after: String(end) } } } : {}),
+        });
+      }
+      const body = { status: 'COMPLETE', results, startedAt, completedAt: iso() };
+      if (errors.length === 0) return sendWithNumericIds(reply, 200, body);
+      return sendWithNumericIds(reply, 207, { ...body, numErrors: errors.length, errors });
+    },
+  );
+
+  /**
+   * Every call, stored and synthetic, in the order of a sort (id order without one). HubSpot applies one sort and
+   * promises no order among equal values: ties come back in a fixed order that is deliberately not id order, so a
+   * client cannot come to rely on one. Values a record lacks sort last.
+   */
+  function callsInOrder(sort: { property: string; descending: boolean } | undefined): StoredObject[] {
+    const key = sort ? `${sort.descending ? '-' : ''}${sort.property}` : '';
+    if (orderedCalls?.sort === key && orderedCalls.version === callsVersion) return orderedCalls.calls;
+    const calls = [...store.calls.values()];
+    for (const obj of syntheticCalls()) if (!store.calls.has(obj.id)) calls.push(obj);
+    if (!sort) calls.sort(byNumericId);
+    else {
+      const kind = valueKind(sort.property);
+      const keyed = calls.map((o) => ({ o, key: valueOf(o, sort.property) }));
+      keyed.sort((a, b) => {
+        if (a.key === undefined || b.key === undefined) {
+          if (a.key === b.key) return compareIds(b.o.id, a.o.id);
+          return a.key === undefined ? 1 : -1;
+        }
+        const order = compareAs(kind, a.key, b.key);
+        return order !== 0 ? (sort.descending ? -order : order) : compareIds(b.o.id, a.o.id);
+      });
+      orderedCalls = { sort: key, version: callsVersion, calls: keyed.map((k) => k.o) };
+      return orderedCalls.calls;
+    }
+    orderedCalls = { sort: key, version: callsVersion, calls };
+    return calls;
+  }
+
+  /** A call search: HubSpot's filters, its first sort, `after` offsets, 200 a page and 10,000 results at most. */
+  function searchCalls(req: FastifyRequest, reply: FastifyReply) {
+    const parsed = searchSchema.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      return reply
+        .code(400)
+        .send(hubSpotError(`Invalid input JSON: ${z.prettifyError(parsed.error)}`, 'VALIDATION_ERROR'));
+    }
+    const { filterGroups, sorts, properties, query } = parsed.data;
+    const bad = (message: string) => reply.code(400).send(hubSpotError(message, 'VALIDATION_ERROR'));
+    if (query !== undefined) return bad('the sandbox emulator does not model free-text search (query)');
+    const limit = parsed.data.limit ?? 10;
+    if (limit < 1 || limit > SEARCH_LIMIT_MAX) return bad(`limit must be between 1 and ${SEARCH_LIMIT_MAX}`);
+    const after = parsed.data.after === undefined ? 0 : Number(parsed.data.after);
+    if (!Number.isInteger(after) || after < 0) return bad('after must be a paging cursor from a previous page');
+    if (after + limit > SEARCH_RESULTS_MAX) {
+      return bad(`Search results are limited to ${SEARCH_RESULTS_MAX}; after + limit may not exceed that`);
+    }
+    const filterCount = filterGroups.reduce((n, g) => n + g.filters.length, 0);
+    if (
+      filterGroups.length > SEARCH_FILTER_GROUPS_MAX ||
+      filterGroups.some((g) => g.filters.length > SEARCH_FILTERS_PER_GROUP_MAX) ||
+      filterCount > SEARCH_FILTERS_MAX
+    ) {
+      const most = [SEARCH_FILTER_GROUPS_MAX, SEARCH_FILTERS_PER_GROUP_MAX, SEARCH_FILTERS_MAX];
+      return bad(`At most ${most[0]} filter groups, ${most[1]} filters in a group and ${most[2]} in all`);
+    }
+    const groups: ((obj: StoredObject) => boolean)[][] = [];
+    for (const group of filterGroups) {
+      const predicates = [];
+      for (const filter of group.filters) {
+        const predicate = compileFilter(filter, valueOf);
+        if (typeof predicate === 'string') return bad(predicate);
+        predicates.push(predicate);
+      }
+      groups.push(predicates);
+    }
+    // Groups are ORed, the filters of a group ANDed.
+    const matches = (o: StoredObject) => groups.length === 0 || groups.some((g) => g.every((p) => p(o)));
+    const sort = sorts[0];
+    const matched = callsInOrder(
+      sort === undefined
+        ? undefined
+        : typeof sort === 'string'
+          ? { property: sort.replace(/^-/, ''), descending: sort.startsWith('-') }
+          : { property: sort.propertyName, descending: sort.direction === 'DESCENDING' },
+    ).filter(matches);
+
+    const known = knownProperties('calls');
+    const page = matched.slice(after, after + limit);
+    const next = after + limit < matched.length ? String(after + limit) : undefined;
+    return {
+      total: matched.length,
+      results: page.map((o) => publicObject('calls', o, properties, known)),
+      ...(next ? { paging: { next: { after: next } } } : {}),
+    };
+  }
+
+  // Search of other objects, only as far as a count: HubSpot's `total` for a search without filters (what
+  // progress reads).
   app.post<{ Params: TypeParams }>('/crm/v3/objects/:objectType/search', (req, reply) => {
     const type = objectTypeOf(req, reply);
     if (!type) return reply;
+    if (type === 'calls') return searchCalls(req, reply);
     const body = (req.body ?? {}) as { filterGroups?: unknown[]; limit?: unknown; properties?: unknown };
     if (Array.isArray(body.filterGroups) && body.filterGroups.length > 0) {
       return reply
@@ -813,6 +1322,11 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     const page = listFrom(type, undefined, limit);
     return { total: recordCount(type), results: page.map((o) => publicObject(type, o, requested)) };
   });
+
+  // HubSpot documents /calling/v1/dispositions (its API logs show /twilio/v1/dispositions); /calls/v1 answers the same.
+  for (const path of ['/calling/v1/dispositions', '/calls/v1/dispositions']) {
+    app.get(path, () => Object.entries(HUBSPOT_CALL_DISPOSITION_IDS).map(([label, id]) => ({ id, label })));
+  }
 
   app.get<{ Params: TypeParams }>('/crm/v3/properties/:objectType', (req, reply) => {
     const type = objectTypeOf(req, reply);
@@ -840,13 +1354,28 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
   app.post('/_sandbox/contacts', seedRoute('contacts'));
   app.post('/_sandbox/deals', seedRoute('deals'));
   app.post('/_sandbox/companies', seedRoute('companies'));
+  app.post('/_sandbox/calls', (req, reply) => {
+    const items: unknown[] = Array.isArray(req.body) ? req.body : [req.body];
+    const parsed = z.array(seedCallSchema).safeParse(items);
+    if (!parsed.success) return reply.code(400).send({ error: z.prettifyError(parsed.error) });
+    const ids = parsed.data.map((call) => {
+      if (call.id === undefined || !store.calls.has(call.id)) return addCall(call);
+      updateCall(call.id, call.properties, call);
+      return call.id;
+    });
+    return reply.code(200).send({ ids });
+  });
   const syntheticSchema = z.object({
     count: z.number().int().nonnegative(),
     firstId: z.number().int().positive().optional(),
   });
-  for (const type of ['contacts', 'companies'] as const) {
+  const syntheticCallsSchema = syntheticSchema.extend({
+    firstModifiedAt: z.number().int().optional(),
+    stepMs: z.number().int().nonnegative().optional(),
+  });
+  for (const type of ['contacts', 'companies', 'calls'] as const) {
     app.put(`/_sandbox/synthetic/${type}`, (req, reply) => {
-      const parsed = syntheticSchema.safeParse(req.body);
+      const parsed = (type === 'calls' ? syntheticCallsSchema : syntheticSchema).safeParse(req.body);
       if (!parsed.success) return reply.code(400).send({ error: z.prettifyError(parsed.error) });
       setSynthetic(type, parsed.data);
       return reply.code(204).send();
@@ -864,7 +1393,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
   });
   faults.registerRoutes(app, hubSpotFaultSchema);
 
-  if (opts.seedDemo) seedDemo({ upsertContact, upsertDeal, upsertCompany }, now());
+  if (opts.seedDemo) seedDemo({ upsertContact, upsertDeal, upsertCompany, addCall }, now());
 
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ port: opts.port ?? 0, host });
@@ -879,6 +1408,9 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     upsertDeal,
     upsertCompany,
     setSynthetic,
+    setSyntheticCalls: (calls) => setSynthetic('calls', calls),
+    addCall,
+    updateCall,
     setFault: (fault) => faults.set(fault),
     close: () => app.close(),
   };
@@ -887,6 +1419,20 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
 /** The consent property the demo contacts carry; a conversion definition can name it. */
 export const DEMO_CONSENT_PROPERTY = 'google_ads_consent';
 export const DEMO_CONTACT_IDS = { jane: '1001', ravi: '1002', noDeals: '1003' } as const;
+/**
+ * The demo calls. Inbound: Jane (Connected, deal 3002), Ravi (Connected, deal 3003), an unknown caller (No
+ * answer) and the no-deals contact (Left voicemail); outbound: a Connected call to Jane. The caller numbers are
+ * fictional 555-01xx numbers in the formats people type them in, for the relay's normalisation.
+ */
+export const DEMO_CALL_IDS = {
+  janeConnected: '4001',
+  raviConnected: '4002',
+  unknownNoAnswer: '4003',
+  janeOutbound: '4004',
+  noDealsVoicemail: '4005',
+} as const;
+/** The company line the demo calls reach (inbound) or come from (outbound). */
+export const DEMO_CALL_LINE = '+1 650-555-0100';
 /** The Pendo ids the demo contacts and companies carry; the Pendo emulator's demo knows the same ids. */
 export const DEMO_PENDO = {
   visitorIdProperty: 'pendo_visitor_id',
@@ -895,7 +1441,7 @@ export const DEMO_PENDO = {
   accounts: ['demo-account-2001', 'demo-account-2002'],
 } as const;
 
-type Seeder = Pick<HubSpotEmulator, 'upsertContact' | 'upsertDeal' | 'upsertCompany'>;
+type Seeder = Pick<HubSpotEmulator, 'upsertContact' | 'upsertDeal' | 'upsertCompany' | 'addCall'>;
 
 /** Fictional people (Google's own documentation examples), never real customer data. */
 function seedDemo(s: Seeder, nowMs: number): void {
@@ -1009,4 +1555,75 @@ function seedDemo(s: Seeder, nowMs: number): void {
     },
     [DEMO_CONTACT_IDS.ravi],
   );
+  const MINUTE = 60_000;
+  s.addCall({
+    id: DEMO_CALL_IDS.janeConnected,
+    properties: {
+      hs_call_direction: 'INBOUND',
+      hs_call_from_number: '+1 212-555-0142',
+      hs_call_to_number: DEMO_CALL_LINE,
+      hs_timestamp: at(2),
+      hs_call_duration: 6 * MINUTE + 12_000,
+      hs_call_disposition: HUBSPOT_CALL_DISPOSITION_IDS.Connected,
+      hs_call_status: 'COMPLETED',
+      hs_call_title: 'Pricing question',
+    },
+    contactIds: [DEMO_CONTACT_IDS.jane],
+    dealIds: ['3002'],
+  });
+  s.addCall({
+    id: DEMO_CALL_IDS.raviConnected,
+    properties: {
+      hs_call_direction: 'INBOUND',
+      hs_call_from_number: '(212) 555-0199',
+      hs_call_to_number: DEMO_CALL_LINE,
+      // Epoch milliseconds, as HubSpot keeps hs_timestamp when an integration wrote it that way.
+      hs_timestamp: String(nowMs - DAY - 30 * MINUTE),
+      hs_call_duration: 95_000,
+      hs_call_disposition: HUBSPOT_CALL_DISPOSITION_IDS.Connected,
+      hs_call_status: 'COMPLETED',
+      hs_call_title: 'Renewal follow-up',
+    },
+    contactIds: [DEMO_CONTACT_IDS.ravi],
+    dealIds: ['3003'],
+  });
+  s.addCall({
+    id: DEMO_CALL_IDS.unknownNoAnswer,
+    properties: {
+      hs_call_direction: 'INBOUND',
+      hs_call_from_number: '2125550123',
+      hs_call_to_number: DEMO_CALL_LINE,
+      hs_timestamp: at(1),
+      hs_call_duration: 0,
+      hs_call_disposition: HUBSPOT_CALL_DISPOSITION_IDS['No answer'],
+      hs_call_status: 'NO_ANSWER',
+    },
+  });
+  s.addCall({
+    id: DEMO_CALL_IDS.janeOutbound,
+    properties: {
+      hs_call_direction: 'OUTBOUND',
+      hs_call_from_number: DEMO_CALL_LINE,
+      hs_call_to_number: '+1 212-555-0142',
+      hs_timestamp: at(1),
+      hs_call_duration: 4 * MINUTE,
+      hs_call_disposition: HUBSPOT_CALL_DISPOSITION_IDS.Connected,
+      hs_call_status: 'COMPLETED',
+    },
+    contactIds: [DEMO_CONTACT_IDS.jane],
+    dealIds: ['3002'],
+  });
+  s.addCall({
+    id: DEMO_CALL_IDS.noDealsVoicemail,
+    properties: {
+      hs_call_direction: 'INBOUND',
+      hs_call_from_number: '+12125550177',
+      hs_call_to_number: DEMO_CALL_LINE,
+      hs_timestamp: at(0.5),
+      hs_call_duration: 40_000,
+      hs_call_disposition: HUBSPOT_CALL_DISPOSITION_IDS['Left voicemail'],
+      hs_call_status: 'COMPLETED',
+    },
+    contactIds: [DEMO_CONTACT_IDS.noDeals],
+  });
 }

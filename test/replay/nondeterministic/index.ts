@@ -4,7 +4,10 @@ import { proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/work
 import type { Cm360Activities } from '../../../src/activities/cm360';
 import type { GoogleAdsActivities } from '../../../src/activities/google-ads';
 import type { HubSpotActivities } from '../../../src/activities/hubspot';
+import type { CallActivities } from '../../../src/activities/calls';
 import type { PendoActivities } from '../../../src/activities/pendo';
+import type { CallImportInput, CallImportPartInput } from '../../../src/workflows/call-import';
+import type { CallsHubSpotPullInput } from '../../../src/workflows/calls-hubspot-pull';
 import type { PendoImportInput } from '../../../src/workflows/pendo-import';
 import type { Cm360EnhancementInput } from '../../../src/workflows/cm360-enhancement';
 import type { FormEnhancementInput } from '../../../src/workflows/form-enhancement';
@@ -52,4 +55,21 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
 export async function pendoImportWorkflow(_input: PendoImportInput): Promise<void> {
   const pendo = proxyActivities<PendoActivities>({ startToCloseTimeout: '1m' });
   await pendo.planPendoImport();
+}
+
+/** Waits a minute before it listens for its parts: real imports start with their RelayStatus upsert and details. */
+export async function callImportWorkflow(_input: CallImportInput): Promise<void> {
+  await sleep(60_000);
+}
+
+/** Uploads before it resolves the conversion names (and before it reports to its import). */
+export async function callImportPartWorkflow(input: CallImportPartInput): Promise<void> {
+  const calls = proxyActivities<CallActivities>({ startToCloseTimeout: '1m' });
+  await calls.uploadCallConversions({ customerId: input.customerId, actions: {}, rows: input.rows });
+}
+
+/** Reads a page before it asks where the last pull stopped. */
+export async function callsHubSpotPullWorkflow(_input: CallsHubSpotPullInput): Promise<void> {
+  const calls = proxyActivities<CallActivities>({ startToCloseTimeout: '1m' });
+  await calls.readHubSpotCallPage({ since: 0, firstRow: 1, maxRows: 10 });
 }

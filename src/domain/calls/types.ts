@@ -1,0 +1,111 @@
+// Flow C (call conversions → Google Ads): the shapes rows, outcomes and imports take between the api, the
+// activities and the workflows. Pure data, safe to import from workflow code. Rows carry the caller's number in
+// plain E.164 (Google needs it so): they travel only inside encrypted payloads, never in ids, attributes or logs.
+import type { CallColumn } from './csv';
+
+/** One call, validated and normalized, as it will be sent (its conversion action still named). */
+export interface CallImportRow {
+  /** Line in the file (1-based), position in the api's list, or the HubSpot call's position in the pull. */
+  row: number;
+  /** E.164, e.g. +12125550142. */
+  callerId: string;
+  /** `yyyy-mm-dd HH:mm:ss+HH:mm`. */
+  callStartDateTime: string;
+  conversionName: string;
+  /** `yyyy-mm-dd HH:mm:ss+HH:mm`, after the call start. */
+  conversionDateTime: string;
+  conversionValue?: number;
+  currencyCode: string;
+  /** The call's id in HubSpot, for rows of the regular pull. */
+  hubspotCallId?: string;
+}
+
+export interface RowProblem {
+  column: CallColumn;
+  reason: string;
+}
+
+/** A row refused before upload; its fields as written (each cut to 200 characters) so the report can give it back. */
+export interface InvalidCallRow {
+  row: number;
+  fields: Record<CallColumn, string>;
+  problems: RowProblem[];
+  hubspotCallId?: string;
+}
+
+export type CallRowOutcome = 'UPLOADED' | 'VALIDATED' | 'ALREADY_RECORDED' | 'REJECTED' | 'INVALID' | 'PENDING';
+
+export interface CallImportCounts {
+  rows: number;
+  uploaded: number;
+  /** Accepted by a dry run (GOOGLE_ADS_VALIDATE_ONLY): nothing stored. */
+  validated: number;
+  alreadyRecorded: number;
+  /** Refused by Google, with the row's code. */
+  rejected: number;
+  /** Refused by the relay before upload. */
+  invalid: number;
+  /** Waiting for a retry (TOO_RECENT_CALL and the like). */
+  pending: number;
+}
+
+export const emptyCallCounts = (rows = 0): CallImportCounts => ({
+  rows,
+  uploaded: 0,
+  validated: 0,
+  alreadyRecorded: 0,
+  rejected: 0,
+  invalid: 0,
+  pending: 0,
+});
+
+export function addCallCounts(a: CallImportCounts, b: CallImportCounts): CallImportCounts {
+  return {
+    rows: a.rows + b.rows,
+    uploaded: a.uploaded + b.uploaded,
+    validated: a.validated + b.validated,
+    alreadyRecorded: a.alreadyRecorded + b.alreadyRecorded,
+    rejected: a.rejected + b.rejected,
+    invalid: a.invalid + b.invalid,
+    pending: a.pending + b.pending,
+  };
+}
+
+/** A row the report gives back: the template's six fields, and why it did not go in. */
+export interface FailedCallRow {
+  row: number;
+  outcome: 'REJECTED' | 'INVALID';
+  fields: Record<CallColumn, string>;
+  /** `conversion_upload_error.EXPIRED_CALL`, or the relay's own code (INVALID_ROW, UNKNOWN_CONVERSION_NAME). */
+  code: string;
+  reason: string;
+  hubspotCallId?: string;
+}
+
+export type CallImportSource = 'file' | 'api' | 'hubspot';
+
+export const CALL_IMPORT_FLOW = 'call-import';
+export const CALL_IMPORT_PART_FLOW = 'call-import-part';
+export const CALLS_HUBSPOT_PULL_FLOW = 'calls-hubspot-pull';
+
+/** Rows per part (one UploadCallConversions request at most) and the part's payload budget (Temporal warns at 512 KiB). */
+export const CALL_ROWS_PER_PART = 2000;
+export const CALL_PART_MAX_BYTES = 448 * 1024;
+
+/** Retry-later rows (TOO_RECENT_CALL, quota) are tried again for this long after the part's first upload. */
+export const CALL_RETRY_WINDOW_MS = 3 * 24 * 3_600_000;
+/** How long an import waits for parts the api has not started yet (a client that re-posts the file resends them). */
+export const CALL_PARTS_ARRIVAL_TIMEOUT_MS = 24 * 3_600_000;
+
+export const CallImportFailure = {
+  CompletedWithFailures: 'CallImportCompletedWithFailures',
+  PartsMissing: 'CallImportPartsMissing',
+  NotConfigured: 'CallsNotConfigured',
+  UnknownConversionName: 'UNKNOWN_CONVERSION_NAME',
+  InvalidRow: 'INVALID_ROW',
+  RetryWindowExpired: 'RETRY_WINDOW_EXPIRED',
+} as const;
+
+/** Workflow ids: the import's comes from a keyed hash of its rows, so the same file posted twice imports once. */
+export const callImportPartId = (importId: string, index: number) =>
+  `${importId}-part-${String(index + 1).padStart(4, '0')}`;

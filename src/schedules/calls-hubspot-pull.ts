@@ -1,0 +1,133 @@
+// The regular HubSpot → Google Ads call pull's Temporal Schedule: its id, its spec (an interval of
+// `calls.hubspot.every`, overlap SKIP, a catch-up window of one interval) and an idempotent apply, run by the
+// worker at start and by `relay calls schedule apply`. Also where a pull finds the previous one's watermark.
+import {
+  ScheduleAlreadyRunning,
+  ScheduleNotFoundError,
+  ScheduleOverlapPolicy,
+  type Client,
+  type ScheduleDescription,
+  type ScheduleOptionsStartWorkflowAction,
+} from '@temporalio/client';
+import type { CallsConfig } from '../domain/calls/config';
+import { CALLS_HUBSPOT_PULL_FLOW } from '../domain/calls/types';
+import type { callsHubSpotPullWorkflow } from '../workflows/calls-hubspot-pull';
+import { RelayAccount, RelayFlow, RelayStatus } from '../workflows/search-attributes';
+import type { ApplyOutcome } from './pendo-import';
+
+export const CALLS_SCHEDULE_ID = 'calls-hubspot-pull';
+/** Scheduled runs get the action time appended: `calls-hubspot-pull-2026-12-02T10:00:00Z`. */
+export const CALLS_SCHEDULED_WORKFLOW_ID = 'calls-hubspot-pull';
+
+export interface CallsScheduleOptions {
+  taskQueue: string;
+  /** The `calls:` section; without `calls.hubspot` an existing schedule is paused (nothing is deleted). */
+  config?: CallsConfig;
+}
+
+const NOTE_PREFIX = 'martech-relay';
+const PAUSED_NOTE = `${NOTE_PREFIX}: paused because RELAY_CONFIG has no calls.hubspot section`;
+
+type Configured = { taskQueue: string; config: CallsConfig & { hubspot: NonNullable<CallsConfig['hubspot']> } };
+
+/** What the schedule should be, as one line: kept as the schedule's note, and how apply sees a change. */
+export function callsScheduleNote(opts: Configured): string {
+  const h = opts.config.hubspot;
+  const outcomes = Object.entries(h.outcomes)
+    .map(([label, name]) => `${label}→${name}`)
+    .join(', ');
+  return (
+    `${NOTE_PREFIX}: HubSpot calls every ${h.every} into ${opts.config.customerId}` +
+    `${opts.config.loginCustomerId ? ` via ${opts.config.loginCustomerId}` : ''} (${outcomes}), task queue ${opts.taskQueue}`
+  );
+}
+
+function scheduleBody(opts: Configured) {
+  const { config } = opts;
+  const action: ScheduleOptionsStartWorkflowAction<typeof callsHubSpotPullWorkflow> = {
+    type: 'startWorkflow',
+    workflowType: 'callsHubSpotPullWorkflow',
+    workflowId: CALLS_SCHEDULED_WORKFLOW_ID,
+    taskQueue: opts.taskQueue,
+    args: [
+      {
+        trigger: 'schedule',
+        customerId: config.customerId,
+        timeZone: config.timeZone,
+        ...(config.loginCustomerId ? { loginCustomerId: config.loginCustomerId } : {}),
+      },
+    ],
+    typedSearchAttributes: [
+      { key: RelayFlow, value: CALLS_HUBSPOT_PULL_FLOW },
+      { key: RelayAccount, value: config.customerId },
+      { key: RelayStatus, value: 'READING' },
+    ],
+    staticSummary: `HubSpot calls → Google Ads ${config.customerId}, every ${config.hubspot.every}`,
+  };
+  return {
+    spec: { intervals: [{ every: config.hubspot.everyMs }] },
+    action,
+    policies: {
+      overlap: ScheduleOverlapPolicy.SKIP,
+      catchupWindow: config.hubspot.everyMs,
+      pauseOnFailure: false,
+    },
+  };
+}
+
+async function describe(client: Client): Promise<ScheduleDescription | undefined> {
+  try {
+    return await client.schedule.getHandle(CALLS_SCHEDULE_ID).describe();
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return undefined;
+    throw err;
+  }
+}
+
+/** Creates the schedule, updates it when the config changed, or pauses it when the pull is not configured. */
+export async function applyCallsSchedule(client: Client, opts: CallsScheduleOptions): Promise<ApplyOutcome> {
+  const existing = await describe(client);
+  const handle = client.schedule.getHandle(CALLS_SCHEDULE_ID);
+  const config = opts.config;
+  if (!config?.hubspot) {
+    if (!existing) return 'absent';
+    if (existing.state.paused) return 'unchanged';
+    await handle.pause(PAUSED_NOTE);
+    return 'paused';
+  }
+  const full: Configured = { taskQueue: opts.taskQueue, config: { ...config, hubspot: config.hubspot } };
+  const note = callsScheduleNote(full);
+  const body = scheduleBody(full);
+  if (!existing) {
+    try {
+      await client.schedule.create({ scheduleId: CALLS_SCHEDULE_ID, ...body, state: { note } });
+      return 'created';
+    } catch (err) {
+      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
+      return applyCallsSchedule(client, opts);
+    }
+  }
+  const wasPausedByUs = existing.state.paused && existing.state.note === PAUSED_NOTE;
+  if (existing.state.note === note && !wasPausedByUs) return 'unchanged';
+  const paused = existing.state.paused && !wasPausedByUs;
+  await handle.update(() => ({ ...body, state: { note, paused } }));
+  return 'updated';
+}
+
+/** The watermark of the newest completed pull still in the namespace's retention, if any. */
+export async function lastCompletedCallPull(client: Client): Promise<{ until: number } | undefined> {
+  const query = `RelayFlow = "${CALLS_HUBSPOT_PULL_FLOW}" AND ExecutionStatus = "Completed"`;
+  let newest: { workflowId: string; runId: string; closed: number } | undefined;
+  let seen = 0;
+  // Visibility lists closed runs newest first; the first few are enough (and a year of hourly runs is not read).
+  for await (const w of client.workflow.list({ query, pageSize: 20 })) {
+    const closed = w.closeTime?.getTime() ?? 0;
+    if (!newest || closed > newest.closed) newest = { workflowId: w.workflowId, runId: w.runId, closed };
+    if (++seen >= 20) break;
+  }
+  if (!newest) return undefined;
+  const result = await client.workflow
+    .getHandle<typeof callsHubSpotPullWorkflow>(newest.workflowId, newest.runId)
+    .result();
+  return { until: result.until };
+}

@@ -1,0 +1,161 @@
+// Flow C, the regular pull: each run reads HubSpot's inbound calls modified since the last completed run,
+// turns those whose outcome maps to a conversion name into rows, and starts one import of them (the import's
+// id is a keyed hash of the rows, so the same calls pulled twice import once). The import and its parts are
+// children that outlive the pull: a row Google calls too recent can wait hours without holding up the next run.
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import type { CallActivities, HubSpotCallPage } from '../activities/calls';
+import { HubSpotFailure } from '../domain/hubspot/failures';
+import {
+  CALL_IMPORT_FLOW,
+  CALL_IMPORT_PART_FLOW,
+  CALL_ROWS_PER_PART,
+  callImportPartId,
+  CallImportFailure,
+} from '../domain/calls/types';
+import { callImportPartWorkflow, callImportWorkflow } from './call-import';
+import { trackProgress } from './progress';
+import { RelayAccount, RelayFlow, RelayStatus } from './search-attributes';
+
+export interface CallsHubSpotPullInput {
+  trigger: 'schedule' | 'manual';
+  customerId: string;
+  loginCustomerId?: string;
+  /** calls.timeZone, named in the import's report. */
+  timeZone: string;
+  /** Parts (of up to 2,000 rows) one run reads at most; the rest waits for the next run. */
+  maxParts?: number;
+}
+
+export type CallsPullState = 'READING' | 'IMPORTING' | 'COMPLETED' | 'NOTHING_NEW';
+
+export interface CallsHubSpotPullResult {
+  /** Calls modified after `since` and up to `until` (epoch ms) were read; the next run starts at `until`. */
+  since: number;
+  until: number;
+  read: number;
+  rows: number;
+  invalid: number;
+  /** Calls whose outcome maps to no conversion name. */
+  skipped: number;
+  importId?: string;
+  /** The same rows were imported before (same import id). */
+  alreadyImported?: boolean;
+  /** More calls are waiting: the run stopped at maxParts. */
+  more: boolean;
+}
+
+/** Parts per run: 10 × 2,000 rows keeps the pull's own history (which holds the rows) under a few MB. */
+export const DEFAULT_PULL_MAX_PARTS = 10;
+
+const activities = proxyActivities<CallActivities>({
+  startToCloseTimeout: '5m',
+  scheduleToCloseTimeout: '1h',
+  retry: {
+    initialInterval: '5s',
+    backoffCoefficient: 2,
+    maximumInterval: '5m',
+    nonRetryableErrorTypes: [HubSpotFailure.Invalid, CallImportFailure.NotConfigured],
+  },
+});
+
+export async function callsHubSpotPullWorkflow(input: CallsHubSpotPullInput): Promise<CallsHubSpotPullResult> {
+  const status: { state: CallsPullState | 'FAILED' } = { state: 'READING' };
+  const { report, settle } = trackProgress<CallsPullState>(status, 'READING');
+  const { since } = await activities.callPullStart();
+  report('READING', `inbound calls modified after ${new Date(since).toISOString()}`);
+  const pages: HubSpotCallPage[] = [];
+  let cursor: string | undefined;
+  let until = since;
+  const maxParts = input.maxParts ?? DEFAULT_PULL_MAX_PARTS;
+  do {
+    const page = await activities.readHubSpotCallPage({
+      since,
+      ...(cursor !== undefined ? { cursor } : {}),
+      firstRow: 1 + pages.reduce((n, p) => n + p.rows.length + p.invalid.length, 0),
+      maxRows: CALL_ROWS_PER_PART,
+    });
+    pages.push(page);
+    cursor = page.cursor;
+    until = Math.max(until, page.watermark);
+  } while (cursor !== undefined && pages.length < maxParts);
+
+  const sum = (f: (p: HubSpotCallPage) => number) => pages.reduce((n, p) => n + f(p), 0);
+  const result: CallsHubSpotPullResult = {
+    since,
+    until,
+    read: sum((p) => p.read),
+    rows: sum((p) => p.rows.length),
+    invalid: sum((p) => p.invalid.length),
+    skipped: sum((p) => p.skipped),
+    more: cursor !== undefined,
+  };
+  const parts = pages.filter((p) => p.rows.length + p.invalid.length > 0);
+  if (parts.length === 0) {
+    settle('NOTHING_NEW', 'OK', `${result.read} call(s) read, none to import`);
+    return result;
+  }
+  const importId = await activities.callImportKey({
+    customerId: input.customerId,
+    digests: parts.map((p) => p.digest),
+  });
+  result.importId = importId;
+  report('IMPORTING', `${result.rows + result.invalid} row(s) → ${importId}`);
+  const createdAt = new Date().toISOString();
+  try {
+    await startChild(callImportWorkflow, {
+      workflowId: importId,
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [
+        {
+          importId,
+          source: 'hubspot',
+          customerId: input.customerId,
+          rows: result.rows + result.invalid,
+          parts: parts.length,
+          createdAt,
+          timeZone: input.timeZone,
+        },
+      ],
+      typedSearchAttributes: [
+        { key: RelayFlow, value: CALL_IMPORT_FLOW },
+        { key: RelayAccount, value: input.customerId },
+        { key: RelayStatus, value: 'RECEIVING' },
+      ],
+      staticSummary: `Call conversions from HubSpot: ${result.rows + result.invalid} row(s) into ${input.customerId}`,
+    });
+  } catch (err) {
+    if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+    result.alreadyImported = true;
+    settle('COMPLETED', 'ALREADY_IMPORTED', `these calls were imported before: ${importId}`);
+    return result;
+  }
+  for (const [index, page] of parts.entries()) {
+    await startChild(callImportPartWorkflow, {
+      workflowId: callImportPartId(importId, index),
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+      args: [
+        {
+          importId,
+          index,
+          customerId: input.customerId,
+          ...(input.loginCustomerId ? { loginCustomerId: input.loginCustomerId } : {}),
+          rows: page.rows,
+          invalid: page.invalid,
+        },
+      ],
+      typedSearchAttributes: [
+        { key: RelayFlow, value: CALL_IMPORT_PART_FLOW },
+        { key: RelayAccount, value: input.customerId },
+        { key: RelayStatus, value: 'RESOLVING_NAMES' },
+      ],
+      staticSummary: `Part ${index + 1} of ${parts.length} of ${importId}`,
+    });
+  }
+  settle(
+    'COMPLETED',
+    'OK',
+    `${result.rows + result.invalid} row(s) handed to ${importId} (run ${workflowInfo().runId})`,
+  );
+  return result;
+}
