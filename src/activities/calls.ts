@@ -10,7 +10,13 @@ import type { RawCallRow } from '../domain/calls/csv';
 import { callImportId, digestCallRows, type CallImportItem } from '../domain/calls/import-id';
 import { validateCallRow } from '../domain/calls/rows';
 import { formatGoogleAdsTime } from '../domain/calls/times';
-import { CallImportFailure, type CallImportRow, type InvalidCallRow } from '../domain/calls/types';
+import {
+  CALLS_FIRST_PULL_LOOKBACK_MS,
+  CALLS_PULL_OVERLAP_MS,
+  CallImportFailure,
+  type CallImportRow,
+  type InvalidCallRow,
+} from '../domain/calls/types';
 import type { CallConversionRow, ConversionActionInfo, GoogleAdsRowResult } from '../domain/google-ads/types';
 import { hubSpotErrorToFailure } from './hubspot';
 import { requestErrorToFailure, rowOutcome, type UploadOutcome } from './google-ads';
@@ -35,8 +41,8 @@ export interface CallActivityDeps {
     }): Promise<{ calls: HubSpotCall[]; cursor?: string }>;
     dealAmounts(dealIds: string[]): Promise<Map<string, number | undefined>>;
   };
-  /** The watermark of the last pull that completed (Temporal visibility), if any is still retained. */
-  lastPull(): Promise<{ until: number } | undefined>;
+  /** Where the last completed pull stopped (Temporal visibility), if it is still retained. */
+  lastPull(): Promise<{ until: number; recent?: Record<string, number> } | undefined>;
   /** The payload key (base64), which keys the import ids. */
   payloadKey?: string;
   now?: () => number;
@@ -44,8 +50,6 @@ export interface CallActivityDeps {
 
 export type ResolvedName = { resourceName: string } | { problem: string };
 
-/** How far back the first pull reads when no earlier pull is on record (Google keeps call data 90 days). */
-export const CALLS_FIRST_PULL_LOOKBACK_MS = 30 * 24 * 3_600_000;
 /** A request error of part of a batch: those rows are tried again this soon, the rest keep their outcome. */
 const PARTIAL_REQUEST_RETRY_MS = 60_000;
 const HUBSPOT_PAGE = 100;
@@ -55,7 +59,11 @@ export interface HubSpotCallPage {
   invalid: InvalidCallRow[];
   /** Calls read but not imported: their outcome maps to no conversion name. */
   skipped: number;
+  /** Calls the previous pull read already (the overlap), unchanged since. */
+  alreadyRead: number;
   read: number;
+  /** Calls of this page modified within the overlap before its watermark: id → hs_lastmodifieddate. */
+  recent: Record<string, number>;
   /** Digest of rows and invalid rows in order, for the import's id. */
   digest: string;
   cursor?: string;
@@ -189,11 +197,11 @@ export function createCallActivities(deps: CallActivityDeps) {
       });
     },
 
-    /** Where the next pull starts: after the last completed pull's watermark, else 30 days back. */
-    async callPullStart(): Promise<{ since: number; fromLastPull: boolean }> {
+    /** Where the next pull starts: the overlap before the last completed pull's watermark, else 30 days back. */
+    async callPullStart(): Promise<{ since: number; seen: Record<string, number>; fromLastPull: boolean }> {
       const last = await deps.lastPull();
-      if (last) return { since: last.until, fromLastPull: true };
-      return { since: now() - CALLS_FIRST_PULL_LOOKBACK_MS, fromLastPull: false };
+      if (last) return { since: last.until - CALLS_PULL_OVERLAP_MS, seen: last.recent ?? {}, fromLastPull: true };
+      return { since: now() - CALLS_FIRST_PULL_LOOKBACK_MS, seen: {}, fromLastPull: false };
     },
 
     /**
@@ -205,6 +213,8 @@ export function createCallActivities(deps: CallActivityDeps) {
       cursor?: string;
       firstRow: number;
       maxRows: number;
+      /** Calls the previous pull read (id → hs_lastmodifieddate): skipped while unchanged. */
+      seen?: Record<string, number>;
     }): Promise<HubSpotCallPage> {
       const config = requireConfig(deps.config);
       const outcomes = config.hubspot?.outcomes ?? {};
@@ -212,7 +222,9 @@ export function createCallActivities(deps: CallActivityDeps) {
       const items: CallImportItem[] = [];
       let cursor = input.cursor;
       let skipped = 0;
+      let alreadyRead = 0;
       let read = 0;
+      const modified = new Map<string, number>();
       let watermark = input.since;
       let started = false;
       while ((!started || cursor !== undefined) && items.length < input.maxRows) {
@@ -228,6 +240,12 @@ export function createCallActivities(deps: CallActivityDeps) {
         read += page.calls.length;
         const mapped = page.calls.flatMap((call) => {
           watermark = Math.max(watermark, call.lastModifiedMs);
+          modified.set(call.id, call.lastModifiedMs);
+          const seenAt = input.seen && Object.hasOwn(input.seen, call.id) ? input.seen[call.id] : undefined;
+          if (seenAt === call.lastModifiedMs) {
+            alreadyRead += 1;
+            return [];
+          }
           const label = call.dispositionId ? labels.get(call.dispositionId) : undefined;
           const name = label !== undefined && Object.hasOwn(outcomes, label) ? outcomes[label] : undefined;
           if (call.direction !== 'INBOUND' || !name) {
@@ -274,7 +292,9 @@ export function createCallActivities(deps: CallActivityDeps) {
         rows: items.flatMap((i) => ('valid' in i ? [i.valid] : [])),
         invalid: items.flatMap((i) => ('invalid' in i ? [i.invalid] : [])),
         skipped,
+        alreadyRead,
         read,
+        recent: Object.fromEntries([...modified].filter(([, at]) => at >= watermark - CALLS_PULL_OVERLAP_MS)),
         digest: digestCallRows(items),
         ...(cursor !== undefined ? { cursor } : {}),
         watermark,

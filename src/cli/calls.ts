@@ -88,9 +88,20 @@ export async function runCallsImport(
     out.write(`report: relay calls report ${body.importId}\n`);
     return 0;
   }
+  return followImport(api, body.importId, opts.pollMs, out, err);
+}
+
+/** Shows the import's progress (a bar on a terminal) until it ends, then its summary; 0 only if nothing was refused. */
+async function followImport(
+  api: ApiTarget,
+  importId: string,
+  pollMs: number | undefined,
+  out: NodeJS.WritableStream,
+  err: Err,
+): Promise<number> {
   let last = '';
   for (;;) {
-    const { body: report } = await apiCall<CallImportReport>(api, 'GET', reportPath(body.importId, false));
+    const { body: report } = await apiCall<CallImportReport>(api, 'GET', reportPath(importId, false));
     if (!report.running) {
       if (err.isTTY) err.write('\r\x1b[2K');
       out.write(`${summaryLines(report).join('\n')}\n`);
@@ -100,7 +111,7 @@ export async function runCallsImport(
     if (err.isTTY) err.write(`\r\x1b[2K${line.slice(0, 160)}`);
     else if (line !== last) err.write(`${line}\n`);
     last = line;
-    await delay(opts.pollMs ?? 1000);
+    await delay(pollMs ?? 1000);
   }
 }
 
@@ -125,10 +136,40 @@ export async function runCallsReport(
   return 0;
 }
 
+interface PullView {
+  workflowId: string;
+  state: string;
+  since?: number;
+  until?: number;
+  read?: number;
+  rows?: number;
+  invalid?: number;
+  skipped?: number;
+  alreadyRead?: number;
+  importId?: string;
+  alreadyImported?: boolean;
+  more?: boolean;
+  error?: string;
+}
+
+function pullLines(p: PullView): string[] {
+  if (p.error || p.read === undefined) return [`${p.workflowId}  ${p.state}${p.error ? `: ${p.error}` : ''}`];
+  const iso = (ms?: number) => (ms === undefined ? '?' : new Date(ms).toISOString());
+  const lines = [
+    `${p.workflowId}  ${p.state}: HubSpot calls modified ${iso(p.since)} → ${iso(p.until)}`,
+    `  read ${fmt(p.read)}: ${fmt((p.rows ?? 0) + (p.invalid ?? 0))} to import (${fmt(p.invalid ?? 0)} invalid), ` +
+      `${fmt(p.skipped ?? 0)} with an outcome mapped to no conversion, ${fmt(p.alreadyRead ?? 0)} read by the last pull`,
+  ];
+  if (p.importId) lines.push(`  ${p.alreadyImported ? 'imported before as' : 'import'} ${p.importId}`);
+  if (p.more) lines.push('  more calls are waiting: the next run goes on from here');
+  return lines;
+}
+
 export async function runCallsPull(
   api: ApiTarget,
-  opts: { wait: boolean; pollMs?: number },
+  opts: { wait: boolean; json: boolean; pollMs?: number },
   out: NodeJS.WritableStream,
+  err: Err,
 ): Promise<number> {
   const { status, body } = await apiCall<{ status: string; workflowId: string }>(
     api,
@@ -138,19 +179,30 @@ export async function runCallsPull(
       accept: [409],
     },
   );
-  out.write(status === 409 ? `a pull is already running: ${body.workflowId}\n` : `started ${body.workflowId}\n`);
-  if (!opts.wait) return 0;
+  if (!opts.json)
+    out.write(status === 409 ? `a pull is already running: ${body.workflowId}\n` : `started ${body.workflowId}\n`);
+  if (!opts.wait) {
+    if (opts.json) out.write(`${JSON.stringify(body, null, 2)}\n`);
+    return 0;
+  }
   for (;;) {
-    const { body: pull } = await apiCall<Record<string, unknown> & { state: string }>(
+    const { body: pull } = await apiCall<PullView>(
       api,
       'GET',
       `/v1/google-ads/calls/pulls/${encodeURIComponent(body.workflowId)}`,
     );
-    if (pull.state !== 'RUNNING') {
+    if (pull.state === 'RUNNING') {
+      await delay(opts.pollMs ?? 1000);
+      continue;
+    }
+    if (opts.json) {
       out.write(`${JSON.stringify(pull, null, 2)}\n`);
       return pull.state === 'COMPLETED' ? 0 : 1;
     }
-    await delay(opts.pollMs ?? 1000);
+    out.write(`${pullLines(pull).join('\n')}\n`);
+    if (pull.state !== 'COMPLETED') return 1;
+    // The pull hands its rows to an import that runs on: follow it to its end too.
+    return pull.importId && !pull.alreadyImported ? followImport(api, pull.importId, opts.pollMs, out, err) : 0;
   }
 }
 

@@ -41,7 +41,8 @@ const USAGE = `usage: relay <command>
                         import call conversions into Google Ads (through the api); --wait shows progress and a summary
   calls report ID [--failed] [--json]
                         an import's outcome; --failed writes its refused rows as the template's CSV with a Reason column
-  calls pull [--wait]   run the HubSpot calls pull now (through the api)
+  calls pull [--wait] [--json]
+                        run the HubSpot calls pull now (through the api); --wait follows it and its import
   calls schedule apply  create or update the HubSpot calls pull's schedule from RELAY_CONFIG (the worker does this at start)
   events list [file]    the conversion event definitions (default: RELAY_CONFIG) and their status
   events validate [file]
@@ -202,8 +203,16 @@ async function main(argv: string[]): Promise<number> {
           );
         }
         if (sub === 'pull') {
-          const { values } = parseArgs({ args: rest, options: { wait: { type: 'boolean', default: false } } });
-          return await runCallsPull(api, { wait: values.wait ?? false }, process.stdout);
+          const { values } = parseArgs({
+            args: rest,
+            options: { wait: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+          });
+          return await runCallsPull(
+            api,
+            { wait: values.wait ?? false, json: values.json ?? false },
+            process.stdout,
+            process.stderr,
+          );
         }
       } catch (err) {
         if (!(err instanceof ApiCallError)) throw err;

@@ -115,7 +115,9 @@ export async function applyCallsSchedule(client: Client, opts: CallsScheduleOpti
 }
 
 /** The watermark of the newest completed pull still in the namespace's retention, if any. */
-export async function lastCompletedCallPull(client: Client): Promise<{ until: number } | undefined> {
+export async function lastCompletedCallPull(
+  client: Client,
+): Promise<{ until: number; recent: Record<string, number> } | undefined> {
   const query = `RelayFlow = "${CALLS_HUBSPOT_PULL_FLOW}" AND ExecutionStatus = "Completed"`;
   let newest: { workflowId: string; runId: string; closed: number } | undefined;
   let seen = 0;
@@ -129,5 +131,5 @@ export async function lastCompletedCallPull(client: Client): Promise<{ until: nu
   const result = await client.workflow
     .getHandle<typeof callsHubSpotPullWorkflow>(newest.workflowId, newest.runId)
     .result();
-  return { until: result.until };
+  return { until: result.until, recent: result.recent ?? {} };
 }

@@ -111,7 +111,7 @@ export async function callImportWorkflow(input: CallImportInput): Promise<CallIm
     customerId: input.customerId,
     createdAt: input.createdAt,
     timeZone: input.timeZone,
-    counts: emptyCallCounts(input.rows),
+    counts: { ...emptyCallCounts(input.rows), pending: input.rows },
     parts: { expected: input.parts, reported: 0, done: 0, list: [] },
   };
   const { report, settle } = trackProgress<CallImportState>(status, 'RECEIVING');

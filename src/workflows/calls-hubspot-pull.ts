@@ -5,6 +5,7 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { CallActivities, HubSpotCallPage } from '../activities/calls';
+import { CALLS_PULL_OVERLAP_MS } from '../domain/calls/types';
 import { HubSpotFailure } from '../domain/hubspot/failures';
 import {
   CALL_IMPORT_FLOW,
@@ -38,6 +39,10 @@ export interface CallsHubSpotPullResult {
   invalid: number;
   /** Calls whose outcome maps to no conversion name. */
   skipped: number;
+  /** Calls of the overlap that the previous pull had read, unchanged. */
+  alreadyRead: number;
+  /** Calls read within the overlap before `until` (id → hs_lastmodifieddate): the next pull skips them. */
+  recent: Record<string, number>;
   importId?: string;
   /** The same rows were imported before (same import id). */
   alreadyImported?: boolean;
@@ -62,7 +67,7 @@ const activities = proxyActivities<CallActivities>({
 export async function callsHubSpotPullWorkflow(input: CallsHubSpotPullInput): Promise<CallsHubSpotPullResult> {
   const status: { state: CallsPullState | 'FAILED' } = { state: 'READING' };
   const { report, settle } = trackProgress<CallsPullState>(status, 'READING');
-  const { since } = await activities.callPullStart();
+  const { since, seen } = await activities.callPullStart();
   report('READING', `inbound calls modified after ${new Date(since).toISOString()}`);
   const pages: HubSpotCallPage[] = [];
   let cursor: string | undefined;
@@ -74,6 +79,7 @@ export async function callsHubSpotPullWorkflow(input: CallsHubSpotPullInput): Pr
       ...(cursor !== undefined ? { cursor } : {}),
       firstRow: 1 + pages.reduce((n, p) => n + p.rows.length + p.invalid.length, 0),
       maxRows: CALL_ROWS_PER_PART,
+      seen,
     });
     pages.push(page);
     cursor = page.cursor;
@@ -88,6 +94,10 @@ export async function callsHubSpotPullWorkflow(input: CallsHubSpotPullInput): Pr
     rows: sum((p) => p.rows.length),
     invalid: sum((p) => p.invalid.length),
     skipped: sum((p) => p.skipped),
+    alreadyRead: sum((p) => p.alreadyRead),
+    recent: Object.fromEntries(
+      pages.flatMap((p) => Object.entries(p.recent)).filter(([, at]) => at >= until - CALLS_PULL_OVERLAP_MS),
+    ),
     more: cursor !== undefined,
   };
   const parts = pages.filter((p) => p.rows.length + p.invalid.length > 0);

@@ -287,7 +287,7 @@ describe('a call-conversion file through the CLI and the api', () => {
 
 describe('the HubSpot pull', () => {
   test('imports the inbound calls whose outcome maps to a conversion, once', async () => {
-    const first = await cli(['calls', 'pull', '--wait']);
+    const first = await cli(['calls', 'pull', '--wait', '--json']);
     assert.equal(first.code, 0, first.stdout + first.stderr);
     const result = JSON.parse(first.stdout.slice(first.stdout.indexOf('{'))) as {
       importId: string;
@@ -314,13 +314,13 @@ describe('the HubSpot pull', () => {
     const before = googleAds.uploaded().calls.length;
 
     // Nothing changed: the next run reads nothing new.
-    const second = await cli(['calls', 'pull', '--wait']);
+    const second = await cli(['calls', 'pull', '--wait', '--json']);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /"rows": 0/);
 
     // A call edited in HubSpot comes back, and Google keeps the first upload.
     hubspot.updateCall(DEMO_CALL_IDS.janeConnected, { hs_call_title: 'Follow-up notes' });
-    const third = await cli(['calls', 'pull', '--wait']);
+    const third = await cli(['calls', 'pull', '--wait', '--json']);
     const again = JSON.parse(third.stdout.slice(third.stdout.indexOf('{'))) as { importId: string; rows: number };
     assert.equal(again.rows, 1);
     await env.client.workflow
@@ -329,6 +329,12 @@ describe('the HubSpot pull', () => {
       .catch(() => undefined);
     assert.equal((await getReport(again.importId)).counts?.alreadyRecorded, 1);
     assert.equal(googleAds.uploaded().calls.length, before);
+
+    // As a person reads it.
+    const human = await cli(['calls', 'pull', '--wait']);
+    assert.equal(human.code, 0, human.stderr);
+    assert.match(human.stdout, /COMPLETED: HubSpot calls modified .* → /);
+    assert.match(human.stdout, /read \d+: 0 to import \(0 invalid\)/);
   });
 });
 

@@ -97,6 +97,15 @@ export const CALL_RETRY_WINDOW_MS = 3 * 24 * 3_600_000;
 /** How long an import waits for parts the api has not started yet (a client that re-posts the file resends them). */
 export const CALL_PARTS_ARRIVAL_TIMEOUT_MS = 24 * 3_600_000;
 
+/** How far back the first pull reads when no earlier pull is on record (Google keeps call data 90 days). */
+export const CALLS_FIRST_PULL_LOOKBACK_MS = 30 * 24 * 3_600_000;
+/**
+ * Each pull reads again this far before the last one's watermark: HubSpot's search index lags writes, so a
+ * call can appear after a later one was read. The calls the last pull read in that stretch (id and
+ * modification time, in its result) are skipped, so the overlap reads nothing twice.
+ */
+export const CALLS_PULL_OVERLAP_MS = 10 * 60_000;
+
 export const CallImportFailure = {
   CompletedWithFailures: 'CallImportCompletedWithFailures',
   PartsMissing: 'CallImportPartsMissing',
