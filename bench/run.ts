@@ -1,6 +1,7 @@
 // `npm run bench [-- name ...]`: runs the benchmarks one after another (never in parallel: on a
 // 2-core machine they would measure each other) and prints each against its same-run baseline.
 import os from 'node:os';
+import { runCallImportBench } from './call-import';
 import { runCm360BatcherBench } from './cm360-batcher';
 import { formatRange, formatRate, median, nowMs, type BenchResult } from './common';
 import { runGoogleAdsBatcherBench } from './google-ads-batcher';
@@ -12,9 +13,10 @@ const BENCHMARKS: Record<string, () => BenchResult | Promise<BenchResult>> = {
   'cm360-batcher': runCm360BatcherBench,
   'google-ads-batcher': runGoogleAdsBatcherBench,
   'pendo-import': runPendoImportBench,
+  'call-import': runCallImportBench,
 };
-/** Minutes long, with a Temporal server and child processes: run only when named. */
-const NAMED_ONLY = new Set(['pendo-import']);
+/** Minutes long, with a Temporal dev server (pendo-import also with child processes): run only when named. */
+const NAMED_ONLY = new Set(['pendo-import', 'call-import']);
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];

@@ -11,6 +11,7 @@ import { callImportId, digestCallRows, type CallImportItem } from '../domain/cal
 import { validateCallRow } from '../domain/calls/rows';
 import { formatGoogleAdsTime } from '../domain/calls/times';
 import {
+  CALL_PART_MAX_BYTES,
   CALLS_FIRST_PULL_LOOKBACK_MS,
   CALLS_PULL_OVERLAP_MS,
   CallImportFailure,
@@ -43,8 +44,10 @@ export interface CallActivityDeps {
   };
   /** Where the last completed pull stopped (Temporal visibility), if it is still retained. */
   lastPull(): Promise<{ until: number; recent?: Record<string, number> } | undefined>;
-  /** The payload key (base64), which keys the import ids. */
-  payloadKey?: string;
+  /** Which of these workflows have closed (Temporal describe), for an import watching its parts. */
+  closedWorkflows(workflowIds: string[]): Promise<string[]>;
+  /** The payload key (base64): the import ids are keyed with a key derived from it. */
+  payloadKey: string;
   now?: () => number;
 }
 
@@ -53,8 +56,12 @@ export type ResolvedName = { resourceName: string } | { problem: string };
 /** A request error of part of a batch: those rows are tried again this soon, the rest keep their outcome. */
 const PARTIAL_REQUEST_RETRY_MS = 60_000;
 const HUBSPOT_PAGE = 100;
+/** HubSpot pages one activity reads at most (calls with unmapped outcomes fill none of the rows). */
+const MAX_HUBSPOT_PAGES_PER_ACTIVITY = 50;
+/** A page of HubSpot calls adds at most ~100 rows of a few hundred bytes: stop before one could pass the budget. */
+const PAGE_BYTES_RESERVE = 100 * 1200;
 
-export interface HubSpotCallPage {
+export interface CallPullPage {
   rows: CallImportRow[];
   invalid: InvalidCallRow[];
   /** Calls read but not imported: their outcome maps to no conversion name. */
@@ -96,16 +103,24 @@ function hubSpotCall<T>(call: () => Promise<T>): Promise<T> {
   });
 }
 
-/** An enabled action wins over removed ones; several enabled ones are ambiguous and need the config's map. */
+/**
+ * Call conversions go to an enabled UPLOAD_CALLS action: an action of another type or status by the same name is
+ * not a candidate (Google would refuse every row), several candidates are ambiguous and need the config's map.
+ */
 function pick(name: string, customerId: string, found: ConversionActionInfo[]): ResolvedName {
-  const enabled = found.filter((a) => a.status !== 'REMOVED');
-  if (enabled.length === 1) return { resourceName: (enabled[0] as ConversionActionInfo).resourceName };
-  if (enabled.length > 1) {
+  const usable = found.filter((a) => a.status === 'ENABLED' && a.type === 'UPLOAD_CALLS');
+  if (usable.length === 1) return { resourceName: (usable[0] as ConversionActionInfo).resourceName };
+  if (usable.length > 1) {
     return {
-      problem: `${enabled.length} conversion actions of account ${customerId} are named "${name}": name the one to use in calls.conversionActions`,
+      problem: `${usable.length} call conversion actions of account ${customerId} are named "${name}": name the one to use in calls.conversionActions`,
     };
   }
-  if (found.length > 0) return { problem: `the conversion action "${name}" of account ${customerId} is removed` };
+  const other = found[0];
+  if (other) {
+    return {
+      problem: `the conversion action "${name}" of account ${customerId} is ${other.status === 'ENABLED' ? `of type ${other.type}, not an import of calls (UPLOAD_CALLS)` : other.status.toLowerCase()}`,
+    };
+  }
   return { problem: `account ${customerId} has no conversion action named "${name}"` };
 }
 
@@ -185,23 +200,31 @@ export function createCallActivities(deps: CallActivityDeps) {
         throw first instanceof GoogleAdsRequestError ? requestErrorToFailure(first) : first;
       }
       return settled.map((s): UploadOutcome => {
-        if (s.status === 'fulfilled') return rowOutcome(s.value);
+        if (s.status === 'fulfilled') {
+          try {
+            return rowOutcome(s.value);
+          } catch {
+            // A transient error of one row: only that row is tried again, so the others keep their outcome
+            // (a retry of the whole activity would count the uploaded ones as "already recorded").
+            return { outcome: 'RETRY_LATER', code: 'row.transient', delayMs: PARTIAL_REQUEST_RETRY_MS };
+          }
+        }
         const err = s.reason as unknown;
         if (!(err instanceof GoogleAdsRequestError)) throw err;
         if (err.kind === 'invalid') return { outcome: 'PERMANENT', code: 'request.invalid', message: err.message };
         return {
           outcome: 'RETRY_LATER',
           code: `request.${err.kind}`,
-          delayMs: err.retryDelayMs ?? PARTIAL_REQUEST_RETRY_MS,
+          delayMs: Math.max(PARTIAL_REQUEST_RETRY_MS, err.retryDelayMs ?? 0),
         };
       });
     },
 
     /** Where the next pull starts: the overlap before the last completed pull's watermark, else 30 days back. */
-    async callPullStart(): Promise<{ since: number; seen: Record<string, number>; fromLastPull: boolean }> {
+    async callPullStart(): Promise<{ since: number; seen: Record<string, number> }> {
       const last = await deps.lastPull();
-      if (last) return { since: last.until - CALLS_PULL_OVERLAP_MS, seen: last.recent ?? {}, fromLastPull: true };
-      return { since: now() - CALLS_FIRST_PULL_LOOKBACK_MS, seen: {}, fromLastPull: false };
+      if (last) return { since: last.until - CALLS_PULL_OVERLAP_MS, seen: last.recent ?? {} };
+      return { since: now() - CALLS_FIRST_PULL_LOOKBACK_MS, seen: {} };
     },
 
     /**
@@ -215,7 +238,7 @@ export function createCallActivities(deps: CallActivityDeps) {
       maxRows: number;
       /** Calls the previous pull read (id → hs_lastmodifieddate): skipped while unchanged. */
       seen?: Record<string, number>;
-    }): Promise<HubSpotCallPage> {
+    }): Promise<CallPullPage> {
       const config = requireConfig(deps.config);
       const outcomes = config.hubspot?.outcomes ?? {};
       const labels = await dispositionLabels();
@@ -226,9 +249,15 @@ export function createCallActivities(deps: CallActivityDeps) {
       let read = 0;
       const modified = new Map<string, number>();
       let watermark = input.since;
-      let started = false;
-      while ((!started || cursor !== undefined) && items.length < input.maxRows) {
-        started = true;
+      let pages = 0;
+      let bytes = 0;
+      while (
+        (pages === 0 || cursor !== undefined) &&
+        items.length < input.maxRows &&
+        bytes < CALL_PART_MAX_BYTES - PAGE_BYTES_RESERVE &&
+        pages < MAX_HUBSPOT_PAGES_PER_ACTIVITY
+      ) {
+        pages += 1;
         const page = await hubSpotCall(() =>
           deps.hubspot.modifiedInboundCalls({
             since: input.since,
@@ -281,11 +310,11 @@ export function createCallActivities(deps: CallActivityDeps) {
             defaultCurrency: config.defaultCurrency,
             now: now(),
           });
-          items.push(
-            result.ok
-              ? { valid: { ...result.row, hubspotCallId: call.id } }
-              : { invalid: { ...result.invalid, hubspotCallId: call.id } },
-          );
+          const item: CallImportItem = result.ok
+            ? { valid: { ...result.row, hubspotCallId: call.id } }
+            : { invalid: { ...result.invalid, hubspotCallId: call.id } };
+          bytes += Buffer.byteLength(JSON.stringify(item)) + 1;
+          items.push(item);
         }
       }
       return {
@@ -299,6 +328,11 @@ export function createCallActivities(deps: CallActivityDeps) {
         ...(cursor !== undefined ? { cursor } : {}),
         watermark,
       };
+    },
+
+    /** Which of an import's parts have closed: a part that ends without its last signal is settled by its import. */
+    closedCallImportParts(input: { workflowIds: string[] }): Promise<string[]> {
+      return deps.closedWorkflows(input.workflowIds);
     },
 
     /** The import id of a pull's rows (keyed like the api's, so the same calls pulled twice import once). */

@@ -35,8 +35,9 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) request.log.error({ code: err.code }, 'request failed');
-    const message =
-      status === 413 ? `body larger than ${opts.maxBodyBytes} bytes` : status < 500 ? err.message : 'internal error';
+    // A route may take more than the default (the call-conversion file does): name the limit that applied.
+    const limit = request.routeOptions.bodyLimit ?? opts.maxBodyBytes;
+    const message = status === 413 ? `body larger than ${limit} bytes` : status < 500 ? err.message : 'internal error';
     return reply.code(status).send({ error: message });
   });
 

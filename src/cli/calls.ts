@@ -128,11 +128,17 @@ export async function runCallsReport(
   api: ApiTarget,
   opts: { importId: string; failed: boolean; json: boolean },
   out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
 ): Promise<number> {
   const { body } = await apiCall<CallImportReport>(api, 'GET', reportPath(opts.importId, opts.failed));
   if (opts.json) out.write(`${JSON.stringify(body, null, 2)}\n`);
   else if (opts.failed) out.write(failedRowsCsv(body));
   else out.write(`${summaryLines(body).join('\n')}\n`);
+  if (body.partsUnreadable) {
+    // An incomplete list must not pass for the whole one.
+    err.write(`the refused rows of ${body.partsUnreadable.join(', ')} could not be read now; run the command again\n`);
+    return 1;
+  }
   return 0;
 }
 

@@ -200,6 +200,7 @@ async function main(argv: string[]): Promise<number> {
             api,
             { importId: positionals[0] as string, failed: values.failed ?? false, json: values.json ?? false },
             process.stdout,
+            process.stderr,
           );
         }
         if (sub === 'pull') {

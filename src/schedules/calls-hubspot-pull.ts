@@ -114,22 +114,34 @@ export async function applyCallsSchedule(client: Client, opts: CallsScheduleOpti
   return 'updated';
 }
 
+/** Pulls running now (scheduled or by hand), newest first. */
+export async function runningCallPulls(client: Client): Promise<string[]> {
+  const ids: string[] = [];
+  const query = `RelayFlow = "${CALLS_HUBSPOT_PULL_FLOW}" AND ExecutionStatus = "Running"`;
+  for await (const w of client.workflow.list({ query, pageSize: 10 })) {
+    ids.push(w.workflowId);
+    if (ids.length >= 10) break;
+  }
+  return ids;
+}
+
 /** The watermark of the newest completed pull still in the namespace's retention, if any. */
 export async function lastCompletedCallPull(
   client: Client,
+  customerId: string,
 ): Promise<{ until: number; recent: Record<string, number> } | undefined> {
-  const query = `RelayFlow = "${CALLS_HUBSPOT_PULL_FLOW}" AND ExecutionStatus = "Completed"`;
-  let newest: { workflowId: string; runId: string; closed: number } | undefined;
-  let seen = 0;
-  // Visibility lists closed runs newest first; the first few are enough (and a year of hourly runs is not read).
-  for await (const w of client.workflow.list({ query, pageSize: 20 })) {
-    const closed = w.closeTime?.getTime() ?? 0;
-    if (!newest || closed > newest.closed) newest = { workflowId: w.workflowId, runId: w.runId, closed };
-    if (++seen >= 20) break;
+  const query = `RelayFlow = "${CALLS_HUBSPOT_PULL_FLOW}" AND RelayAccount = "${customerId}" AND ExecutionStatus = "Completed"`;
+  // Visibility lists closed runs newest first; of the few newest, the furthest watermark wins (a manual pull may
+  // close after a scheduled one that read further). A year of hourly runs is never read.
+  const newest: { workflowId: string; runId: string }[] = [];
+  for await (const w of client.workflow.list({ query, pageSize: 5 })) {
+    newest.push({ workflowId: w.workflowId, runId: w.runId });
+    if (newest.length >= 5) break;
   }
-  if (!newest) return undefined;
-  const result = await client.workflow
-    .getHandle<typeof callsHubSpotPullWorkflow>(newest.workflowId, newest.runId)
-    .result();
-  return { until: result.until, recent: result.recent ?? {} };
+  let best: { until: number; recent: Record<string, number> } | undefined;
+  for (const w of newest) {
+    const r = await client.workflow.getHandle<typeof callsHubSpotPullWorkflow>(w.workflowId, w.runId).result();
+    if (!best || r.until > best.until) best = { until: r.until, recent: r.recent ?? {} };
+  }
+  return best;
 }

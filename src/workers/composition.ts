@@ -164,6 +164,25 @@ function parseEndpoint(text: string | undefined): { host: string; port: number }
   return { host: m[1], port: Number(m[2]) };
 }
 
+/** Which of these workflows have closed (a workflow never started counts as closed: it will not report). */
+async function closedWorkflows(client: Client, ids: string[]): Promise<string[]> {
+  const states = await Promise.all(
+    ids.map((id) =>
+      client.workflow
+        .getHandle(id)
+        .describe()
+        .then(
+          (d) => (d.status.name === 'RUNNING' ? undefined : id),
+          (err: unknown) => {
+            if ((err as { name?: string }).name === 'WorkflowNotFoundError') return id;
+            throw err;
+          },
+        ),
+    ),
+  );
+  return states.filter((id): id is string => id !== undefined);
+}
+
 export interface StartWorkerOptions {
   /** Called with what applying each schedule did ('created', 'updated', 'unchanged', 'paused', 'absent'). */
   onSchedule?: (outcome: ApplyOutcome, scheduleId: string) => void;
@@ -218,8 +237,10 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
       config: file?.calls,
       googleAds: googleAds.calls,
       hubspot: hubSpotCalls(env, limiter),
-      lastPull: () => lastCompletedCallPull(client),
-      payloadKey: env.RELAY_PAYLOAD_KEY,
+      lastPull: () => (file?.calls ? lastCompletedCallPull(client, file.calls.customerId) : Promise.resolve(undefined)),
+      closedWorkflows: (ids) => closedWorkflows(client, ids),
+      // codecFromKey above has refused to start without it.
+      payloadKey: env.RELAY_PAYLOAD_KEY ?? '',
     },
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
   });
@@ -294,7 +315,8 @@ export async function startApi(env: Env): Promise<RunningApi> {
       temporal,
       taskQueue: env.RELAY_TASK_QUEUE,
       config: file?.calls,
-      payloadKey: env.RELAY_PAYLOAD_KEY,
+      // codecFromKey above has refused to start without it.
+      payloadKey: env.RELAY_PAYLOAD_KEY ?? '',
       maxBodyBytes: env.RELAY_MAX_CALLS_FILE_BYTES,
     },
   });

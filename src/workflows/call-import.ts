@@ -1,12 +1,13 @@
 // Flow C: one workflow per call-conversion import (a file, a JSON post or a HubSpot pull), and one part workflow
-// per ≤ 2,000 rows. The rows travel in the parts' inputs (encrypted payloads, each well under 512 KiB), so the
-// import's own history stays a few dozen events however large the file: it only collects each part's counts.
+// per ≤ 2,000 rows. The rows travel in the parts' inputs (encrypted payloads, each under 512 KiB), so the
+// import's own history only collects each part's counts: about six events a part (300 for 100,000 rows).
 // A part resolves its conversion names, uploads its rows through the shared batcher, waits with a timer and
-// retries the rows Google says are too recent, and keeps every refused row with its reason for the report.
+// retries the rows Google says are too recent, and keeps every refused row's number and reason for the report.
 import {
   ActivityFailure,
   ApplicationFailure,
   condition,
+  continueAsNew,
   defineQuery,
   defineSignal,
   getExternalWorkflowHandle,
@@ -17,20 +18,25 @@ import {
 } from '@temporalio/workflow';
 import type { CallActivities } from '../activities/calls';
 import type { UploadOutcome } from '../activities/google-ads';
-import { GoogleAdsFailure } from '../domain/google-ads/failures';
-import { describeProblems, fieldsOf } from '../domain/calls/report';
+import { describeProblems } from '../domain/calls/report';
 import {
   addCallCounts,
+  CALL_PART_CHECK_INTERVAL_MS,
   CALL_PARTS_ARRIVAL_TIMEOUT_MS,
+  CALL_REASON_MAX_CHARS,
+  CALL_REQUEST_RETRY_MAX_MS,
+  CALL_REQUEST_RETRY_MIN_MS,
   CALL_RETRY_WINDOW_MS,
+  CALL_UPLOAD_ROUNDS_PER_RUN,
   CallImportFailure,
   emptyCallCounts,
   type CallImportCounts,
   type CallImportRow,
   type CallImportSource,
-  type FailedCallRow,
   type InvalidCallRow,
+  type RefusedRow,
 } from '../domain/calls/types';
+import { GoogleAdsFailure } from '../domain/google-ads/failures';
 import { activityFailureCause, trackProgress } from './progress';
 
 export interface CallImportInput {
@@ -55,6 +61,8 @@ export interface PartProgress {
   counts: CallImportCounts;
   done: boolean;
   nextAttemptAt?: string;
+  /** The part ended without reporting its end; its unsettled rows count as rejected. */
+  lost?: boolean;
 }
 
 export interface CallImportStatus {
@@ -95,12 +103,18 @@ export function countsLine(c: CallImportCounts): string {
   const parts = [
     c.validated ? `${fmt(c.validated)} validated only (dry run)` : '',
     c.alreadyRecorded ? `${fmt(c.alreadyRecorded)} already recorded` : '',
-    c.rejected ? `${fmt(c.rejected)} rejected by Google` : '',
+    c.rejected ? `${fmt(c.rejected)} rejected` : '',
     c.invalid ? `${fmt(c.invalid)} invalid` : '',
     c.pending ? `${fmt(c.pending)} pending` : '',
   ].filter(Boolean);
   return `${fmt(done)} of ${fmt(c.rows)} rows uploaded${parts.length ? ` (${parts.join(', ')})` : ''}`;
 }
+
+const watching = proxyActivities<CallActivities>({
+  startToCloseTimeout: '1m',
+  scheduleToCloseTimeout: '1h',
+  retry: { initialInterval: '10s', backoffCoefficient: 2, maximumInterval: '5m' },
+});
 
 export async function callImportWorkflow(input: CallImportInput): Promise<CallImportResult> {
   const parts = new Map<number, PartProgress>();
@@ -123,12 +137,7 @@ export async function callImportWorkflow(input: CallImportInput): Promise<CallIm
     counts.pending += Math.max(0, input.rows - counts.rows);
     counts.rows = input.rows;
     status.counts = counts;
-    status.parts = {
-      expected: input.parts,
-      reported: list.length,
-      done: list.filter((p) => p.done).length,
-      list,
-    };
+    status.parts = { expected: input.parts, reported: list.length, done: list.filter((p) => p.done).length, list };
     const waits = list.flatMap((p) => (!p.done && p.nextAttemptAt ? [p.nextAttemptAt] : []));
     status.nextAttemptAt = waits.sort()[0];
   };
@@ -164,14 +173,36 @@ export async function callImportWorkflow(input: CallImportInput): Promise<CallIm
       countsLine(status.counts),
     );
     changed = false;
-    await condition(() => changed);
+    if (await condition(() => changed, CALL_PART_CHECK_INTERVAL_MS)) continue;
+    // An hour without news: a part that was terminated or reset sends nothing more, so ask the server.
+    const open = [...parts.values()].filter((p) => !p.done);
+    const closed = await watching.closedCallImportParts({ workflowIds: open.map((p) => p.workflowId) });
+    for (const p of open) {
+      if (!closed.includes(p.workflowId) || parts.get(p.index)?.done) continue;
+      const c = p.counts;
+      parts.set(p.index, {
+        ...p,
+        done: true,
+        lost: true,
+        counts: { ...c, rejected: c.rejected + c.pending, pending: 0 },
+      });
+    }
   }
   refresh();
   status.finishedAt = new Date().toISOString();
   status.nextAttemptAt = undefined;
   const failed = status.counts.rejected + status.counts.invalid > 0;
-  const result: CallImportResult = {
-    outcome: failed ? 'COMPLETED_WITH_FAILURES' : 'COMPLETED',
+  const outcome = failed ? 'COMPLETED_WITH_FAILURES' : 'COMPLETED';
+  const reason = failed
+    ? [status.counts.rejected ? 'REJECTED_ROWS' : '', status.counts.invalid ? 'INVALID_ROWS' : '']
+        .filter(Boolean)
+        .join(',')
+    : 'OK';
+  // Refused rows end the import COMPLETED_WITH_FAILURES (RelayStatus), not as a failed workflow: one bad row in
+  // 100,000 is an answer to report, and a failed workflow is what may be started again.
+  settle(outcome, reason, countsLine(status.counts));
+  return {
+    outcome,
     importId: input.importId,
     source: input.source,
     customerId: input.customerId,
@@ -181,24 +212,23 @@ export async function callImportWorkflow(input: CallImportInput): Promise<CallIm
     counts: status.counts,
     parts: status.parts.list,
   };
-  if (!failed) {
-    settle('COMPLETED', 'OK', countsLine(status.counts));
-    return result;
-  }
-  const reason = [status.counts.rejected ? 'REJECTED_ROWS' : '', status.counts.invalid ? 'INVALID_ROWS' : '']
-    .filter(Boolean)
-    .join(',');
-  settle('COMPLETED_WITH_FAILURES', reason, countsLine(status.counts));
-  // Refused rows must not look green: the import fails, carrying its counts (the report lists the rows).
-  throw ApplicationFailure.create({
-    type: CallImportFailure.CompletedWithFailures,
-    message: `${reason}: ${countsLine(status.counts)}`,
-    nonRetryable: true,
-    details: [result],
-  });
 }
 
 // ------------------------------------------------------------------------------------------------ parts
+
+/** What a part carries into its next run (continue-as-new): row positions and counts, never rows again. */
+export interface PartCarried {
+  counts: CallImportCounts;
+  refused: RefusedRow[];
+  reasons: Record<string, string>;
+  /** Positions in `rows` still to upload. */
+  pending: number[];
+  actions: Record<string, string>;
+  firstUploadAt: number;
+  attempts: number;
+  /** Rounds in a row whose request failed (for the backoff). */
+  requestFailures: number;
+}
 
 export interface CallImportPartInput {
   importId: string;
@@ -208,6 +238,8 @@ export interface CallImportPartInput {
   rows: CallImportRow[];
   invalid: InvalidCallRow[];
   retryWindowMs?: number;
+  /** Set by continue-as-new; rows and invalid stay the same in every run, so any run's input has the fields. */
+  carried?: PartCarried;
 }
 
 export type CallImportPartState = 'RESOLVING_NAMES' | 'UPLOADING' | 'WAITING_TO_RETRY' | 'DONE';
@@ -217,8 +249,10 @@ export interface CallImportPartStatus {
   importId: string;
   index: number;
   counts: CallImportCounts;
-  /** Refused rows so far, with their reasons (the report reads them). */
-  failed: FailedCallRow[];
+  /** Refused rows so far (numbers and codes; the report takes their fields from the input). */
+  refused: RefusedRow[];
+  /** Google's message per code, once. */
+  reasons: Record<string, string>;
   attempts: number;
   nextAttemptAt?: string;
   failure?: string;
@@ -228,57 +262,59 @@ export interface CallImportPartStatus {
 export interface CallImportPartResult {
   index: number;
   counts: CallImportCounts;
-  failed: FailedCallRow[];
+  refused: RefusedRow[];
+  reasons: Record<string, string>;
 }
 
 export const callImportPartStatusQuery = defineQuery<CallImportPartStatus>('status');
 
-const resolving = proxyActivities<CallActivities>({
-  startToCloseTimeout: '1m',
-  scheduleToCloseTimeout: '1d',
-  retry: {
-    initialInterval: '10s',
-    backoffCoefficient: 2,
-    maximumInterval: '15m',
-    nonRetryableErrorTypes: [GoogleAdsFailure.InvalidRequest],
-  },
-});
+const retry = {
+  initialInterval: '10s',
+  backoffCoefficient: 2,
+  maximumInterval: '15m',
+  nonRetryableErrorTypes: [GoogleAdsFailure.InvalidRequest, CallImportFailure.NotConfigured],
+};
+const resolving = proxyActivities<CallActivities>({ startToCloseTimeout: '1m', scheduleToCloseTimeout: '1d', retry });
+const uploads = proxyActivities<CallActivities>({ startToCloseTimeout: '10m', scheduleToCloseTimeout: '1d', retry });
 
-const uploads = proxyActivities<CallActivities>({
-  startToCloseTimeout: '10m',
-  scheduleToCloseTimeout: '1d',
-  retry: {
-    initialInterval: '10s',
-    backoffCoefficient: 2,
-    maximumInterval: '15m',
-    nonRetryableErrorTypes: [GoogleAdsFailure.InvalidRequest],
-  },
-});
+const clip = (text: string) =>
+  text.length > CALL_REASON_MAX_CHARS ? `${text.slice(0, CALL_REASON_MAX_CHARS)}…` : text;
 
 export async function callImportPartWorkflow(input: CallImportPartInput): Promise<CallImportPartResult> {
-  const failed: FailedCallRow[] = input.invalid.map((r) => ({
-    row: r.row,
-    outcome: 'INVALID',
-    fields: r.fields,
-    code: CallImportFailure.InvalidRow,
-    reason: describeProblems(r),
-    ...(r.hubspotCallId ? { hubspotCallId: r.hubspotCallId } : {}),
-  }));
-  const counts: CallImportCounts = {
-    ...emptyCallCounts(input.rows.length + input.invalid.length),
-    invalid: input.invalid.length,
-    pending: input.rows.length,
+  const carried: PartCarried = input.carried ?? {
+    counts: {
+      ...emptyCallCounts(input.rows.length + input.invalid.length),
+      invalid: input.invalid.length,
+      pending: input.rows.length,
+    },
+    refused: input.invalid.map((r) => ({
+      row: r.row,
+      outcome: 'INVALID',
+      code: CallImportFailure.InvalidRow,
+      reason: clip(describeProblems(r)),
+    })),
+    reasons: {},
+    pending: input.rows.map((_, i) => i),
+    actions: {},
+    firstUploadAt: 0,
+    attempts: 0,
+    requestFailures: 0,
   };
+  const { counts, refused, reasons } = carried;
   const status: CallImportPartStatus = {
-    state: 'RESOLVING_NAMES',
+    state: input.carried ? 'UPLOADING' : 'RESOLVING_NAMES',
     importId: input.importId,
     index: input.index,
     counts,
-    failed,
-    attempts: 0,
+    refused,
+    reasons,
+    attempts: carried.attempts,
   };
   setHandler(callImportPartStatusQuery, () => status);
-  const { report, settle, fail } = trackProgress<CallImportPartState>(status, 'RESOLVING_NAMES');
+  const { report, settle } = trackProgress<CallImportPartState>(
+    status,
+    input.carried ? 'UPLOADING' : 'RESOLVING_NAMES',
+  );
   const parent = getExternalWorkflowHandle(input.importId);
   const tell = async (done: boolean) => {
     try {
@@ -293,66 +329,89 @@ export async function callImportPartWorkflow(input: CallImportPartInput): Promis
       // The import was terminated or is gone: this part's own history and result still tell its outcome.
     }
   };
-  const refuse = (row: CallImportRow, outcome: FailedCallRow['outcome'], code: string, reason: string) => {
+  const refuse = (position: number, outcome: RefusedRow['outcome'], code: string, reason: string) => {
+    const row = input.rows[position] as CallImportRow;
     counts.pending -= 1;
     if (outcome === 'INVALID') counts.invalid += 1;
     else counts.rejected += 1;
-    failed.push({
-      row: row.row,
-      outcome,
-      fields: fieldsOf(row),
-      code,
-      reason,
-      ...(row.hubspotCallId ? { hubspotCallId: row.hubspotCallId } : {}),
-    });
+    const text = clip(reason);
+    reasons[code] ??= text;
+    refused.push({ row: row.row, outcome, code, ...(reasons[code] === text ? {} : { reason: text }) });
   };
-  /** An activity that gave up ends the part with its type; the rows not sent are reported as pending no more. */
-  const gaveUp = async (err: unknown): Promise<never> => {
-    const cause = activityFailureCause(err);
-    const type = cause?.type ?? (err instanceof ActivityFailure ? `${err.activityType}Failed` : undefined);
-    if (!type) throw err;
+  const finish = async (reason: string): Promise<CallImportPartResult> => {
+    refused.sort((a, b) => a.row - b.row);
+    status.nextAttemptAt = undefined;
+    settle('DONE', reason, countsLine(counts));
     await tell(true);
-    return fail(type, cause?.message ?? (err as Error).message);
+    return { index: input.index, counts, refused, reasons };
+  };
+  /** An activity that gave up: every row not settled yet is refused with its type, and the part ends. */
+  const gaveUp = async (err: unknown): Promise<CallImportPartResult> => {
+    const cause =
+      activityFailureCause(err) ??
+      (err instanceof ActivityFailure ? { type: `${err.activityType}Failed`, message: err.message } : undefined);
+    if (!cause) throw err;
+    for (const position of carried.pending) refuse(position, 'REJECTED', cause.type, cause.message);
+    carried.pending = [];
+    status.failure = cause.type;
+    status.lastError = cause.message;
+    return finish(cause.type);
   };
 
-  await tell(false);
-  let pending = input.rows;
-  let actions: Record<string, string> = {};
-  if (pending.length > 0) {
-    const names = [...new Set(pending.map((r) => r.conversionName))].sort();
-    const resolved = await resolving
-      .resolveCallConversionActions({
-        customerId: input.customerId,
-        ...(input.loginCustomerId ? { loginCustomerId: input.loginCustomerId } : {}),
-        names,
-      })
-      .catch(gaveUp);
-    actions = Object.fromEntries(
-      Object.entries(resolved).flatMap(([name, r]) => ('resourceName' in r ? [[name, r.resourceName]] : [])),
-    );
-    pending = pending.filter((row) => {
-      const r = resolved[row.conversionName];
-      if (r && 'resourceName' in r) return true;
-      refuse(row, 'INVALID', CallImportFailure.UnknownConversionName, r?.problem ?? 'the conversion name is unknown');
-      return false;
-    });
+  if (!input.carried) {
+    await tell(false);
+    if (carried.pending.length > 0) {
+      const names = [...new Set(carried.pending.map((i) => (input.rows[i] as CallImportRow).conversionName))].sort();
+      let resolved: Awaited<ReturnType<CallActivities['resolveCallConversionActions']>>;
+      try {
+        resolved = await resolving.resolveCallConversionActions({
+          customerId: input.customerId,
+          ...(input.loginCustomerId ? { loginCustomerId: input.loginCustomerId } : {}),
+          names,
+        });
+      } catch (err) {
+        return gaveUp(err);
+      }
+      for (const [name, r] of Object.entries(resolved)) if ('resourceName' in r) carried.actions[name] = r.resourceName;
+      carried.pending = carried.pending.filter((i) => {
+        const name = (input.rows[i] as CallImportRow).conversionName;
+        const r = resolved[name];
+        if (r && 'resourceName' in r) return true;
+        refuse(
+          i,
+          'INVALID',
+          CallImportFailure.UnknownConversionName,
+          r?.problem ?? `the conversion name "${name}" is unknown`,
+        );
+        return false;
+      });
+    }
+    carried.firstUploadAt = Date.now();
   }
 
-  const firstUploadAt = Date.now();
   const windowMs = input.retryWindowMs ?? CALL_RETRY_WINDOW_MS;
-  while (pending.length > 0) {
-    status.attempts += 1;
+  let rounds = 0;
+  while (carried.pending.length > 0) {
+    if (rounds >= CALL_UPLOAD_ROUNDS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+      await continueAsNew<typeof callImportPartWorkflow>({ ...input, carried });
+    }
+    rounds += 1;
+    carried.attempts += 1;
+    status.attempts = carried.attempts;
     report('UPLOADING', countsLine(counts));
-    const outcomes: UploadOutcome[] = await uploads
-      .uploadCallConversions({
+    let outcomes: UploadOutcome[];
+    try {
+      outcomes = await uploads.uploadCallConversions({
         customerId: input.customerId,
         ...(input.loginCustomerId ? { loginCustomerId: input.loginCustomerId } : {}),
-        actions,
-        rows: pending,
-      })
-      .catch(gaveUp);
-    const later: { row: CallImportRow; code: string; delayMs: number }[] = [];
-    pending.forEach((row, i) => {
+        actions: carried.actions,
+        rows: carried.pending.map((i) => input.rows[i] as CallImportRow),
+      });
+    } catch (err) {
+      return gaveUp(err);
+    }
+    const later: { position: number; code: string; delayMs: number }[] = [];
+    carried.pending.forEach((position, i) => {
       const o = outcomes[i] ?? { outcome: 'PERMANENT', code: 'unknown', message: 'no outcome for the row' };
       switch (o.outcome) {
         case 'UPLOADED':
@@ -368,30 +427,41 @@ export async function callImportPartWorkflow(input: CallImportPartInput): Promis
           counts.alreadyRecorded += 1;
           break;
         case 'PERMANENT':
-          refuse(row, 'REJECTED', o.code, o.message);
+          refuse(position, 'REJECTED', o.code, o.message);
           break;
         case 'RETRY_LATER':
-          later.push({ row, code: o.code, delayMs: o.delayMs });
+          later.push({ position, code: o.code, delayMs: o.delayMs });
           break;
       }
     });
     if (later.length === 0) break;
-    const delayMs = Math.max(...later.map((l) => l.delayMs));
-    if (Date.now() + delayMs > firstUploadAt + windowMs) {
+    // Rows whose request (or a transient row error) failed back off from a minute to an hour; Google's own
+    // delays (six hours) stand.
+    const requestFailed = later.some((l) => /^(request|row)\./.test(l.code));
+    carried.requestFailures = requestFailed ? carried.requestFailures + 1 : 0;
+    const backoff = Math.min(
+      CALL_REQUEST_RETRY_MAX_MS,
+      CALL_REQUEST_RETRY_MIN_MS * 2 ** Math.max(0, carried.requestFailures - 1),
+    );
+    const delayMs = Math.max(CALL_REQUEST_RETRY_MIN_MS, requestFailed ? backoff : 0, ...later.map((l) => l.delayMs));
+    if (Date.now() + delayMs > carried.firstUploadAt + windowMs) {
       for (const l of later) {
-        refuse(l.row, 'REJECTED', l.code, `still ${l.code} after retrying for ${Math.round(windowMs / 3_600_000)} h`);
+        refuse(
+          l.position,
+          'REJECTED',
+          l.code,
+          `still ${l.code} after retrying for ${Math.round(windowMs / 3_600_000)} h`,
+        );
       }
+      carried.pending = [];
       break;
     }
+    carried.pending = later.map((l) => l.position);
     status.nextAttemptAt = new Date(Date.now() + delayMs).toISOString();
-    report('WAITING_TO_RETRY', `${countsLine(counts)}; ${later.length} row(s) retry at ${status.nextAttemptAt}`);
+    report('WAITING_TO_RETRY', `${countsLine(counts)}; ${fmt(later.length)} row(s) retry at ${status.nextAttemptAt}`);
     await tell(false);
     await sleep(delayMs);
     status.nextAttemptAt = undefined;
-    pending = later.map((l) => l.row);
   }
-  failed.sort((a, b) => a.row - b.row);
-  settle('DONE', failed.length > 0 ? 'SOME_ROWS_FAILED' : 'OK', countsLine(counts));
-  await tell(true);
-  return { index: input.index, counts, failed };
+  return finish(refused.length > 0 ? 'SOME_ROWS_REFUSED' : 'OK');
 }

@@ -4,7 +4,7 @@
 // children that outlive the pull: a row Google calls too recent can wait hours without holding up the next run.
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
-import type { CallActivities, HubSpotCallPage } from '../activities/calls';
+import type { CallActivities, CallPullPage } from '../activities/calls';
 import { CALLS_PULL_OVERLAP_MS } from '../domain/calls/types';
 import { HubSpotFailure } from '../domain/hubspot/failures';
 import {
@@ -50,7 +50,10 @@ export interface CallsHubSpotPullResult {
   more: boolean;
 }
 
-/** Parts per run: 10 × 2,000 rows keeps the pull's own history (which holds the rows) under a few MB. */
+/**
+ * Parts per run. The pull's history holds each part's rows twice (the page's result and the part's input), so
+ * 10 parts of ≤ 448 KiB keep it under 10 MB; more calls wait for the next run.
+ */
 export const DEFAULT_PULL_MAX_PARTS = 10;
 
 const activities = proxyActivities<CallActivities>({
@@ -69,7 +72,7 @@ export async function callsHubSpotPullWorkflow(input: CallsHubSpotPullInput): Pr
   const { report, settle } = trackProgress<CallsPullState>(status, 'READING');
   const { since, seen } = await activities.callPullStart();
   report('READING', `inbound calls modified after ${new Date(since).toISOString()}`);
-  const pages: HubSpotCallPage[] = [];
+  const pages: CallPullPage[] = [];
   let cursor: string | undefined;
   let until = since;
   const maxParts = input.maxParts ?? DEFAULT_PULL_MAX_PARTS;
@@ -86,7 +89,7 @@ export async function callsHubSpotPullWorkflow(input: CallsHubSpotPullInput): Pr
     until = Math.max(until, page.watermark);
   } while (cursor !== undefined && pages.length < maxParts);
 
-  const sum = (f: (p: HubSpotCallPage) => number) => pages.reduce((n, p) => n + f(p), 0);
+  const sum = (f: (p: CallPullPage) => number) => pages.reduce((n, p) => n + f(p), 0);
   const result: CallsHubSpotPullResult = {
     since,
     until,
@@ -115,6 +118,7 @@ export async function callsHubSpotPullWorkflow(input: CallsHubSpotPullInput): Pr
   try {
     await startChild(callImportWorkflow, {
       workflowId: importId,
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
       parentClosePolicy: ParentClosePolicy.ABANDON,
       args: [
         {
@@ -143,6 +147,7 @@ export async function callsHubSpotPullWorkflow(input: CallsHubSpotPullInput): Pr
   for (const [index, page] of parts.entries()) {
     await startChild(callImportPartWorkflow, {
       workflowId: callImportPartId(importId, index),
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
       parentClosePolicy: ParentClosePolicy.ABANDON,
       args: [
         {

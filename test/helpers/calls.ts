@@ -4,6 +4,7 @@ import { createCallActivities, type CallActivityDeps } from '../../src/activitie
 import type { CallsConfig } from '../../src/domain/calls/config';
 import { CALL_COLUMNS, csvLine } from '../../src/domain/calls/csv';
 import { parseTimeZone, type CallTimeZone } from '../../src/domain/calls/times';
+import { TEST_PAYLOAD_KEY } from './temporal';
 import type { CallConversionRow, ConversionActionInfo, GoogleAdsRowResult } from '../../src/domain/google-ads/types';
 
 export const CUSTOMER_ID = '1234567890';
@@ -88,6 +89,8 @@ export function scriptedCallActivities(
       dealAmounts: () => Promise.reject(new Error('not used')),
     },
     lastPull: () => Promise.resolve(undefined),
+    closedWorkflows: () => Promise.resolve([]),
+    payloadKey: TEST_PAYLOAD_KEY,
     ...deps,
   });
   return { activities, uploads, lookups, attempts };

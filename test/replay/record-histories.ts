@@ -358,7 +358,7 @@ function callFile(opts: {
     activities: () => scriptedCallActivities(opts.script).activities,
     start: async (env, taskQueue) => {
       const csv = templateCsv(opts.rows, { start: Date.parse(`2026-11-${opts.day}T15:00:00Z`), name: opts.name });
-      const prepared = prepareCallImport(
+      const prepared = await prepareCallImport(
         parseCallCsv(csv),
         callsConfig(),
         TEST_PAYLOAD_KEY,

@@ -57,6 +57,13 @@ describe('the template as CSV', () => {
     assert.match(parseCallCsv('Parameters:TimeZone=\nx').problems[0]?.message ?? '', /names no TimeZone/);
   });
 
+  test('a column named twice is a problem of the file, not a silent choice of one', () => {
+    const f = parseCallCsv(
+      "Caller's Phone Number,Call Start Time,Conversion Name,Conversion Time,Conversion Value,Conversion Value\n",
+    );
+    assert.match(f.problems[0]?.message ?? '', /"Conversion Value" more than once/);
+  });
+
   test('header names match loosely (case, curly apostrophe) and unknown columns are ignored', () => {
     const f = parseCallCsv(
       'CALLER’S PHONE NUMBER,call start time,Conversion name,Conversion Time,Reason\n+12125550142,a,b,c,old reason\n',
@@ -87,6 +94,7 @@ describe('times', () => {
     assert.equal(read('2026-11-20 14:05:00+0100'), '2026-11-20 14:05:00+01:00');
     assert.equal(read('2026-11-20 14:05:00-08:00'), '2026-11-20 14:05:00-08:00');
     assert.equal(read('2026-11-20T14:05:00Z'), '2026-11-20 14:05:00+00:00');
+    assert.equal(read('2026-11-20T14:05:00.250Z'), '2026-11-20 14:05:00+00:00');
     assert.equal(read('2026-11-20 14:05:00 Europe/Oslo'), '2026-11-20 14:05:00+01:00');
     assert.match(read('2026-11-20 14:05:00 Mars/Olympus'), /unknown time zone/);
   });
@@ -182,6 +190,9 @@ describe('a row', () => {
     assert.deepEqual(problemsOf({ 'Conversion Name': ' ' }), ['Conversion Name: is empty']);
     assert.match(problemsOf({ 'Conversion Value': '-5' })[0] ?? '', /must not be negative/);
     assert.match(problemsOf({ 'Conversion Value': '1,234.5' })[0] ?? '', /is not a number/);
+    // Number('9' × 400) is Infinity, which JSON would send as no value at all.
+    assert.match(problemsOf({ 'Conversion Value': '9'.repeat(400) })[0] ?? '', /is not a number/);
+    assert.match(problemsOf({ 'Conversion Name': 'Sales\ncall' })[0] ?? '', /line break or control character/);
     assert.match(problemsOf({ 'Conversion Currency': 'US$' })[0] ?? '', /ISO 4217/);
     assert.match(problemsOf({ 'Conversion Currency': 'XYZ' })[0] ?? '', /ISO 4217/);
     assert.match(problemsOf({ 'Call Start Time': '2026-03-08 02:30:00' })[0] ?? '', /daylight-saving/);

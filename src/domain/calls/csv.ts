@@ -139,6 +139,15 @@ export function parseCallCsv(text: string): ParsedCallFile {
     };
   }
   const positions = header.fields.map((name) => columnOf(name));
+  const twice = CALL_COLUMNS.filter((c) => positions.filter((p) => p === c).length > 1);
+  if (twice.length > 0) {
+    problems.push({
+      line: header.line,
+      column: '(file)',
+      message: `the header has ${twice.map((c) => `"${c}"`).join(', ')} more than once`,
+    });
+    return { ...(timeZone ? { timeZone } : {}), rows: [], problems, ignoredColumns: [] };
+  }
   const missing = REQUIRED_COLUMNS.filter((c) => !positions.includes(c));
   const ignoredColumns = header.fields.filter((name, i) => positions[i] === undefined && name.trim() !== '');
   if (missing.length > 0) {

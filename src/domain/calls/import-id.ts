@@ -1,7 +1,9 @@
 // The import's workflow id: a keyed hash of its normalized rows, so the same file posted twice (or the same
-// HubSpot calls pulled twice) imports once, while the id itself reveals nothing: it is keyed with the payload
-// key, so nobody without it can test a guessed caller number against an id seen in the Web UI.
-import { createHash, createHmac } from 'node:crypto';
+// HubSpot calls pulled twice) imports once, while the id itself reveals nothing: it is keyed with a key derived
+// from the payload key (HKDF, so the encryption key itself is never used for anything else), so nobody without
+// it can test a guessed caller number against an id seen in the Web UI. A new payload key means new ids: rows
+// imported under the old key would import again (Google then answers that they are already recorded).
+import { createHash, createHmac, hkdfSync } from 'node:crypto';
 import type { CallImportRow, InvalidCallRow } from './types';
 
 export type CallImportItem = { valid: CallImportRow } | { invalid: InvalidCallRow };
@@ -30,11 +32,22 @@ export function digestCallRows(items: readonly CallImportItem[]): string {
   return h.digest('hex');
 }
 
-/** `calls-import-<24 hex>`, keyed with `key` (the payload key); unkeyed only where no key is configured. */
-export function callImportId(digests: readonly string[], customerId: string, key: string | undefined): string {
+const idKeys = new Map<string, Buffer>();
+
+function idKey(payloadKey: string): Buffer {
+  let key = idKeys.get(payloadKey);
+  if (!key) {
+    key = Buffer.from(hkdfSync('sha256', Buffer.from(payloadKey, 'base64'), '', 'martech-relay call import id', 32));
+    idKeys.set(payloadKey, key);
+  }
+  return key;
+}
+
+/** `calls-import-<24 hex>`, an HMAC of the account and the part digests under a key derived from the payload key. */
+export function callImportId(digests: readonly string[], customerId: string, payloadKey: string): string {
+  if (!payloadKey) throw new RangeError('call import ids need the payload key');
   const text = `${customerId}\n${digests.join('\n')}`;
-  const mac = key ? createHmac('sha256', Buffer.from(key, 'base64')).update(text) : createHash('sha256').update(text);
-  return `calls-import-${mac.digest('hex').slice(0, 24)}`;
+  return `calls-import-${createHmac('sha256', idKey(payloadKey)).update(text).digest('hex').slice(0, 24)}`;
 }
 
 /** Splits items into parts of at most `maxRows` rows and about `maxBytes` of JSON each, in order. */

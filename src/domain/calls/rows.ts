@@ -48,12 +48,12 @@ function callerId(raw: string, region: string, problems: RowProblem[]): string |
 function money(raw: string, problems: RowProblem[]): number | undefined {
   const t = raw.trim();
   if (t === '') return undefined;
-  if (!/^\d+(\.\d+)?$/.test(t)) {
+  if (!/^\d{1,15}(\.\d{1,6})?$/.test(t)) {
     problems.push({
       column: 'Conversion Value',
       reason: /^-/.test(t)
         ? 'must not be negative'
-        : 'is not a number (digits with an optional decimal point, no thousands separators or symbols)',
+        : 'is not a number (up to 15 digits with an optional decimal point, no thousands separators or symbols)',
     });
     return undefined;
   }
@@ -77,6 +77,9 @@ export function validateCallRow(raw: RawCallRow, ctx: RowContext): RowResult {
   const name = f['Conversion Name'].trim();
   if (name === '') problems.push({ column: 'Conversion Name', reason: 'is empty' });
   else if (name.length > MAX_NAME_CHARS) problems.push({ column: 'Conversion Name', reason: 'is too long' });
+  // A name is looked up in GAQL, where a line break or other control character cannot be written.
+  else if (/\p{Cc}/u.test(name))
+    problems.push({ column: 'Conversion Name', reason: 'contains a line break or control character' });
   const value = money(f['Conversion Value'], problems);
   const currencyText = f['Conversion Currency'].trim().toUpperCase();
   const currency = currencyText === '' ? ctx.defaultCurrency : currencyText;

@@ -1,7 +1,7 @@
 // Times of call conversions: read in the forms Google's call-conversion template accepts, in the zone the file
 // or the config names, and written as Google's API wants them (`yyyy-mm-dd HH:mm:ss+HH:mm`) with the offset the
 // zone had at that instant, so a file spanning a daylight-saving change is right on both sides of it. Pure.
-import { formatInZone, formatOffset, isIanaZone, offsetMinutesAt } from '../time-zones';
+import { formatOffset, isIanaZone, offsetMinutesAt } from '../time-zones';
 
 /** An IANA zone (follows daylight saving) or a fixed offset from UTC. */
 export type CallTimeZone = { kind: 'iana'; name: string } | { kind: 'offset'; minutes: number; text: string };
@@ -21,18 +21,33 @@ export function parseTimeZone(text: string): CallTimeZone | undefined {
   return isIanaZone(t) ? { kind: 'iana', name: t } : undefined;
 }
 
-export function describeZone(zone: CallTimeZone): string {
-  return zone.kind === 'iana' ? zone.name : `UTC${zone.text}`;
+const QUARTER_HOUR_MS = 15 * 60_000;
+const offsetCache = new Map<string, number>();
+
+/**
+ * The zone's offset at `ms`, cached per quarter hour: every offset change in the zone database falls on a
+ * quarter hour, and Intl is slow enough (tens of µs a call) that 100,000 rows would block the api for seconds.
+ */
+function zoneOffset(ms: number, zone: string): number {
+  const key = `${zone}@${Math.floor(ms / QUARTER_HOUR_MS)}`;
+  let offset = offsetCache.get(key);
+  if (offset === undefined) {
+    if (offsetCache.size > 100_000) offsetCache.clear();
+    offset = offsetMinutesAt(ms, zone);
+    offsetCache.set(key, offset);
+  }
+  return offset;
 }
 
 /** The instant `ms` as Google's API wants it, on the clocks of `zone`. */
 export function formatGoogleAdsTime(ms: number, zone: CallTimeZone): string {
-  if (zone.kind === 'iana') return formatInZone(ms, zone.name);
-  const local = new Date(ms + zone.minutes * 60_000);
+  const minutes = zone.kind === 'iana' ? zoneOffset(ms, zone.name) : zone.minutes;
+  const text = zone.kind === 'iana' ? formatOffset(minutes) : zone.text;
+  const local = new Date(Math.floor(ms / 1000) * 1000 + minutes * 60_000);
   const p = (n: number) => String(n).padStart(2, '0');
   return (
     `${local.getUTCFullYear()}-${p(local.getUTCMonth() + 1)}-${p(local.getUTCDate())} ` +
-    `${p(local.getUTCHours())}:${p(local.getUTCMinutes())}:${p(local.getUTCSeconds())}${zone.text}`
+    `${p(local.getUTCHours())}:${p(local.getUTCMinutes())}:${p(local.getUTCSeconds())}${text}`
   );
 }
 
@@ -49,13 +64,13 @@ export type TimeResult = { ok: true; ms: number; zone: CallTimeZone } | { ok: fa
 
 const DATE_ISO = String.raw`(\d{4})-(\d{1,2})-(\d{1,2})`;
 const DATE_US = String.raw`(\d{1,2})/(\d{1,2})/(\d{4})`;
-const CLOCK = String.raw`(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?`;
+const CLOCK = String.raw`(\d{1,2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:\s*([AaPp])\.?[Mm]\.?)?`;
 const SUFFIX = String.raw`(?:\s*(Z|[+-]\d{2}:?\d{2})|\s+([A-Za-z][A-Za-z0-9_+/-]*))?`;
 const ISO_FORM = new RegExp(`^${DATE_ISO}[T ]${CLOCK}${SUFFIX}$`);
 const US_FORM = new RegExp(`^${DATE_US}\\s+${CLOCK}${SUFFIX}$`);
 
 export const ACCEPTED_TIME_FORMS =
-  'yyyy-MM-dd HH:mm[:ss], yyyy-MM-ddTHH:mm[:ss] or MM/dd/yyyy HH:mm[:ss] [AM|PM], optionally followed by ' +
+  'yyyy-MM-dd HH:mm[:ss[.SSS]], yyyy-MM-ddTHH:mm[:ss[.SSS]] or MM/dd/yyyy HH:mm[:ss] [AM|PM], optionally followed by ' +
   'an offset (+0100, -05:00, Z) or a time zone name (America/New_York)';
 
 function localOf(m: RegExpExecArray, us: boolean): LocalTime | string {
@@ -86,9 +101,9 @@ export function instantOf(local: LocalTime, zone: CallTimeZone): TimeResult {
   if (zone.kind === 'offset') return { ok: true, ms: asUtc - zone.minutes * 60_000, zone };
   const candidates = new Set<number>();
   for (const probe of [asUtc - 36 * 3_600_000, asUtc, asUtc + 36 * 3_600_000]) {
-    const offset = offsetMinutesAt(probe, zone.name);
+    const offset = zoneOffset(probe, zone.name);
     const ms = asUtc - offset * 60_000;
-    if (offsetMinutesAt(ms, zone.name) === offset) candidates.add(ms);
+    if (zoneOffset(ms, zone.name) === offset) candidates.add(ms);
   }
   if (candidates.size === 0) {
     return { ok: false, reason: `does not exist in ${zone.name}: the clocks skipped it (daylight-saving change)` };

@@ -33,8 +33,6 @@ export interface InvalidCallRow {
   hubspotCallId?: string;
 }
 
-export type CallRowOutcome = 'UPLOADED' | 'VALIDATED' | 'ALREADY_RECORDED' | 'REJECTED' | 'INVALID' | 'PENDING';
-
 export interface CallImportCounts {
   rows: number;
   uploaded: number;
@@ -69,6 +67,18 @@ export function addCallCounts(a: CallImportCounts, b: CallImportCounts): CallImp
     invalid: a.invalid + b.invalid,
     pending: a.pending + b.pending,
   };
+}
+
+/**
+ * A refused row as a part keeps it: its number and code, and its own reason only where it differs from the
+ * code's (Google's message is the same for every row of a code). The fields stay in the part's input, where
+ * the report reads them, so 2,000 refused rows stay a small payload.
+ */
+export interface RefusedRow {
+  row: number;
+  outcome: 'REJECTED' | 'INVALID';
+  code: string;
+  reason?: string;
 }
 
 /** A row the report gives back: the template's six fields, and why it did not go in. */
@@ -112,8 +122,19 @@ export const CallImportFailure = {
   NotConfigured: 'CallsNotConfigured',
   UnknownConversionName: 'UNKNOWN_CONVERSION_NAME',
   InvalidRow: 'INVALID_ROW',
-  RetryWindowExpired: 'RETRY_WINDOW_EXPIRED',
+  /** A part that ended without reporting its end (terminated, reset): its rows not yet settled. */
+  PartLost: 'PART_ENDED_WITHOUT_REPORT',
 } as const;
+
+/** Upload rounds one run of a part does before it continues as new (its history stays short). */
+export const CALL_UPLOAD_ROUNDS_PER_RUN = 20;
+/** Retries of rows whose request failed: 1 minute, doubling, at most an hour apart. */
+export const CALL_REQUEST_RETRY_MIN_MS = 60_000;
+export const CALL_REQUEST_RETRY_MAX_MS = 3_600_000;
+/** How often an import checks on parts it has not heard from (a terminated part sends nothing). */
+export const CALL_PART_CHECK_INTERVAL_MS = 3_600_000;
+/** Longest reason kept per refused row. */
+export const CALL_REASON_MAX_CHARS = 200;
 
 /** Workflow ids: the import's comes from a keyed hash of its rows, so the same file posted twice imports once. */
 export const callImportPartId = (importId: string, index: number) =>
