@@ -1,19 +1,12 @@
 // The regular HubSpot → Google Ads call pull's Temporal Schedule: its id, its spec (an interval of
 // `calls.hubspot.every`, overlap SKIP, a catch-up window of one interval) and an idempotent apply, run by the
 // worker at start and by `relay calls schedule apply`. Also where a pull finds the previous one's watermark.
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  type Client,
-  type ScheduleDescription,
-  type ScheduleOptionsStartWorkflowAction,
-} from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import type { CallsConfig } from '../domain/calls/config';
 import { CALLS_HUBSPOT_PULL_FLOW } from '../domain/calls/types';
 import type { callsHubSpotPullWorkflow } from '../workflows/calls-hubspot-pull';
 import { RelayAccount, RelayFlow, RelayStatus } from '../workflows/search-attributes';
-import type { ApplyOutcome } from './pendo-import';
+import { applySchedule, type ApplyOutcome } from './apply';
 
 export const CALLS_SCHEDULE_ID = 'calls-hubspot-pull';
 /** Scheduled runs get the action time appended: `calls-hubspot-pull-2026-12-02T10:00:00Z`. */
@@ -75,43 +68,17 @@ function scheduleBody(opts: Configured) {
   };
 }
 
-async function describe(client: Client): Promise<ScheduleDescription | undefined> {
-  try {
-    return await client.schedule.getHandle(CALLS_SCHEDULE_ID).describe();
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return undefined;
-    throw err;
-  }
-}
-
 /** Creates the schedule, updates it when the config changed, or pauses it when the pull is not configured. */
 export async function applyCallsSchedule(client: Client, opts: CallsScheduleOptions): Promise<ApplyOutcome> {
-  const existing = await describe(client);
-  const handle = client.schedule.getHandle(CALLS_SCHEDULE_ID);
   const config = opts.config;
-  if (!config?.hubspot) {
-    if (!existing) return 'absent';
-    if (existing.state.paused) return 'unchanged';
-    await handle.pause(PAUSED_NOTE);
-    return 'paused';
-  }
+  if (!config?.hubspot) return applySchedule(client, CALLS_SCHEDULE_ID, undefined, PAUSED_NOTE);
   const full: Configured = { taskQueue: opts.taskQueue, config: { ...config, hubspot: config.hubspot } };
-  const note = callsScheduleNote(full);
-  const body = scheduleBody(full);
-  if (!existing) {
-    try {
-      await client.schedule.create({ scheduleId: CALLS_SCHEDULE_ID, ...body, state: { note } });
-      return 'created';
-    } catch (err) {
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      return applyCallsSchedule(client, opts);
-    }
-  }
-  const wasPausedByUs = existing.state.paused && existing.state.note === PAUSED_NOTE;
-  if (existing.state.note === note && !wasPausedByUs) return 'unchanged';
-  const paused = existing.state.paused && !wasPausedByUs;
-  await handle.update(() => ({ ...body, state: { note, paused } }));
-  return 'updated';
+  return applySchedule(
+    client,
+    CALLS_SCHEDULE_ID,
+    { body: scheduleBody(full), note: callsScheduleNote(full) },
+    PAUSED_NOTE,
+  );
 }
 
 /** Pulls running now (scheduled or by hand), newest first. */

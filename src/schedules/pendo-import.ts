@@ -1,23 +1,17 @@
 // The nightly Pendo import's Temporal Schedule: its id, its spec (a daily cron at the window's start in the
 // subscription's zone, jitter inside the window, overlap SKIP, an explicit catch-up window) and an idempotent
 // apply, run by the worker at start and by `relay pendo schedule apply`.
-import {
-  ScheduleAlreadyRunning,
-  ScheduleNotFoundError,
-  ScheduleOverlapPolicy,
-  type Client,
-  type ScheduleDescription,
-  type ScheduleOptionsStartWorkflowAction,
-} from '@temporalio/client';
+import { ScheduleOverlapPolicy, type Client, type ScheduleOptionsStartWorkflowAction } from '@temporalio/client';
 import { configuredLevels, pendoScheduleSpec, type PendoConfig } from '../domain/pendo/config';
 import { RelayAccount, RelayFlow, RelayStatus } from '../workflows/search-attributes';
 import { PENDO_IMPORT_FLOW, type pendoImportWorkflow } from '../workflows/pendo-import';
+import { applySchedule, describeSchedule, type ApplyOutcome } from './apply';
 
 export const PENDO_SCHEDULE_ID = 'pendo-import';
 /** Scheduled runs get the action time appended: `pendo-import-2026-12-02T00:07:31Z`. */
 export const PENDO_SCHEDULED_WORKFLOW_ID = 'pendo-import';
 
-export type ApplyOutcome = 'created' | 'updated' | 'unchanged' | 'paused' | 'absent';
+export type { ApplyOutcome };
 
 export interface PendoScheduleOptions {
   taskQueue: string;
@@ -68,44 +62,16 @@ function scheduleBody(opts: Required<PendoScheduleOptions>) {
   };
 }
 
-async function describe(client: Client): Promise<ScheduleDescription | undefined> {
-  try {
-    return await client.schedule.getHandle(PENDO_SCHEDULE_ID).describe();
-  } catch (err) {
-    if (err instanceof ScheduleNotFoundError) return undefined;
-    throw err;
-  }
-}
-
 /** Creates the schedule, updates it when the config changed, or pauses it when the config has no pendo section. */
 export async function applyPendoSchedule(client: Client, opts: PendoScheduleOptions): Promise<ApplyOutcome> {
-  const existing = await describe(client);
-  const handle = client.schedule.getHandle(PENDO_SCHEDULE_ID);
-  if (!opts.config) {
-    if (!existing) return 'absent';
-    if (existing.state.paused) return 'unchanged';
-    await handle.pause(PAUSED_NOTE);
-    return 'paused';
-  }
+  if (!opts.config) return applySchedule(client, PENDO_SCHEDULE_ID, undefined, PAUSED_NOTE);
   const full = { taskQueue: opts.taskQueue, config: opts.config };
-  const note = pendoScheduleNote(full);
-  const body = scheduleBody(full);
-  if (!existing) {
-    try {
-      await client.schedule.create({ scheduleId: PENDO_SCHEDULE_ID, ...body, state: { note } });
-      return 'created';
-    } catch (err) {
-      // Another process applied it at the same moment: compare with what it wrote.
-      if (!(err instanceof ScheduleAlreadyRunning)) throw err;
-      return applyPendoSchedule(client, opts);
-    }
-  }
-  const wasPausedByUs = existing.state.paused && existing.state.note === PAUSED_NOTE;
-  if (existing.state.note === note && !wasPausedByUs) return 'unchanged';
-  // An operator's own pause stays; a pause the relay made because the section was missing ends here.
-  const paused = existing.state.paused && !wasPausedByUs;
-  await handle.update(() => ({ ...body, state: { note, paused } }));
-  return 'updated';
+  return applySchedule(
+    client,
+    PENDO_SCHEDULE_ID,
+    { body: scheduleBody(full), note: pendoScheduleNote(full) },
+    PAUSED_NOTE,
+  );
 }
 
 export interface PendoScheduleInfo {
@@ -116,7 +82,7 @@ export interface PendoScheduleInfo {
 }
 
 export async function describePendoSchedule(client: Client): Promise<PendoScheduleInfo | undefined> {
-  const d = await describe(client);
+  const d = await describeSchedule(client, PENDO_SCHEDULE_ID);
   if (!d) return undefined;
   return {
     nextStarts: d.info.nextActionTimes,
