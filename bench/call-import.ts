@@ -14,7 +14,9 @@ import { optionalTsToMs } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { loadConfig } from '../src/config/env';
-import { CALL_ROWS_PER_PART, callImportPartId } from '../src/domain/calls/types';
+import type { CallImportAnswer, CallImportReport } from '../src/api/calls-routes';
+import { CALL_ROWS_PER_PART, callImportPartId, type CallImportCounts } from '../src/domain/calls/types';
+import type { CallImportResult } from '../src/workflows/call-import';
 import { startGoogleAdsEmulator, type GoogleAdsEmulator } from '../src/sandbox/google-ads';
 import { codecFromKey, relayDataConverter } from '../src/temporal/data-converter';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from '../src/workers/composition';
@@ -47,37 +49,10 @@ calls:
   conversionActions: { 'Sales call': '6512349874' }
 `;
 
-// What the bench reads of the api's answers and the import's result: the HTTP contract, not the relay's types.
-interface Counts {
-  rows: number;
-  uploaded: number;
-  validated: number;
-  alreadyRecorded: number;
-  rejected: number;
-  invalid: number;
-  pending: number;
-}
-interface PostAnswer {
-  importId: string;
-  status: string;
-  rows: number;
-  valid: number;
-  invalid: number;
-  parts: number;
-  issues: unknown[];
-  report: string;
-}
-interface ImportReport {
-  state: string;
-  counts?: Counts;
-  parts?: { expected: number; reported: number; done: number };
-  failed?: unknown[];
-  failedTotal?: number;
-}
-interface ImportResult {
-  outcome: string;
-  counts: Counts;
-}
+type Counts = CallImportCounts;
+type PostAnswer = CallImportAnswer;
+type ImportReport = CallImportReport;
+type ImportResult = CallImportResult;
 
 interface Round {
   rows: number;

@@ -10,8 +10,6 @@ import { fieldsOf } from '../domain/calls/report';
 import { validateCallRow } from '../domain/calls/rows';
 import { parseTimeZone, type CallTimeZone } from '../domain/calls/times';
 import {
-  CALL_IMPORT_FLOW,
-  CALL_IMPORT_PART_FLOW,
   CALL_PART_MAX_BYTES,
   CALL_ROWS_PER_PART,
   callImportPartId,
@@ -21,7 +19,9 @@ import {
 } from '../domain/calls/types';
 import {
   callImportPartProgressSignal,
+  callImportPartStart,
   callImportPartStatusQuery,
+  callImportStart,
   callImportPartWorkflow,
   callImportStatusQuery,
   callImportWorkflow,
@@ -29,7 +29,7 @@ import {
   type CallImportPartResult,
   type CallImportResult,
 } from '../workflows/call-import';
-import { RelayAccount, RelayFlow, RelayStatus } from '../workflows/search-attributes';
+import { RelayStatus } from '../workflows/search-attributes';
 
 export interface RowIssue {
   row: number;
@@ -114,26 +114,17 @@ export async function startCallImport(
   let answer: StartAnswer = 'started';
   try {
     await temporal.workflow.start(callImportWorkflow, {
+      ...callImportStart({
+        importId,
+        source,
+        customerId: config.customerId,
+        rows: items.length,
+        parts: parts.length,
+        createdAt: new Date(opts.now?.() ?? Date.now()).toISOString(),
+        timeZone: prepared.timeZone,
+      }),
       taskQueue,
-      workflowId: importId,
       workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      args: [
-        {
-          importId,
-          source,
-          customerId: config.customerId,
-          rows: items.length,
-          parts: parts.length,
-          createdAt: new Date(opts.now?.() ?? Date.now()).toISOString(),
-          timeZone: prepared.timeZone,
-        },
-      ],
-      typedSearchAttributes: [
-        { key: RelayFlow, value: CALL_IMPORT_FLOW },
-        { key: RelayAccount, value: config.customerId },
-        { key: RelayStatus, value: 'RECEIVING' },
-      ],
-      staticSummary: `Call conversions from ${source === 'file' ? 'a file' : 'the api'}: ${items.length.toLocaleString('en-US')} row(s) into ${config.customerId}`,
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -146,10 +137,7 @@ export async function startCallImport(
     const workflowId = callImportPartId(importId, index);
     try {
       await temporal.workflow.start(callImportPartWorkflow, {
-        taskQueue,
-        workflowId,
-        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-        args: [
+        ...callImportPartStart(
           {
             importId,
             index,
@@ -158,13 +146,10 @@ export async function startCallImport(
             rows: part.flatMap((i) => ('valid' in i ? [i.valid] : [])),
             invalid: part.flatMap((i) => ('invalid' in i ? [i.invalid] : [])),
           },
-        ],
-        typedSearchAttributes: [
-          { key: RelayFlow, value: CALL_IMPORT_PART_FLOW },
-          { key: RelayAccount, value: config.customerId },
-          { key: RelayStatus, value: 'RESOLVING_NAMES' },
-        ],
-        staticSummary: `Part ${index + 1} of ${parts.length} of ${importId} (${part.length} rows)`,
+          parts.length,
+        ),
+        taskQueue,
+        workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
       });
     } catch (err) {
       if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;

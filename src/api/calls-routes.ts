@@ -8,8 +8,7 @@ import type { CallsConfig } from '../domain/calls/config';
 import { CALL_COLUMNS, columnOf, parseCallCsv, type CallColumn, type RawCallRow } from '../domain/calls/csv';
 import { CALLS_HUBSPOT_PULL_FLOW, type CallImportSource } from '../domain/calls/types';
 import { callsHubSpotPullWorkflow } from '../workflows/calls-hubspot-pull';
-import { RelayAccount, RelayFlow, RelayStatus } from '../workflows/search-attributes';
-import { runningCallPulls } from '../schedules/calls-hubspot-pull';
+import { callPullStart, runningCallPulls } from '../schedules/calls-hubspot-pull';
 import { callImportReport, prepareCallImport, startCallImport, type RowIssue, type StartAnswer } from './call-imports';
 
 export {
@@ -229,19 +228,7 @@ export function registerCallRoutes(app: FastifyInstance, opts: CallRouteOptions)
           taskQueue: opts.taskQueue,
           workflowId,
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
-          args: [
-            {
-              trigger: 'manual',
-              customerId: config.customerId,
-              timeZone: config.timeZone,
-              ...(config.loginCustomerId ? { loginCustomerId: config.loginCustomerId } : {}),
-            },
-          ],
-          typedSearchAttributes: [
-            { key: RelayFlow, value: CALLS_HUBSPOT_PULL_FLOW },
-            { key: RelayAccount, value: config.customerId },
-            { key: RelayStatus, value: 'READING' },
-          ],
+          ...callPullStart(config, 'manual'),
           staticSummary: `HubSpot calls → Google Ads ${config.customerId} (pulled by hand)`,
         });
         return 'started';

@@ -35,6 +35,25 @@ export function callsScheduleNote(opts: Configured): string {
   );
 }
 
+/** The input and search attributes of a pull, started by the schedule or by hand. */
+export function callPullStart(config: CallsConfig, trigger: 'schedule' | 'manual') {
+  return {
+    args: [
+      {
+        trigger,
+        customerId: config.customerId,
+        timeZone: config.timeZone,
+        ...(config.loginCustomerId ? { loginCustomerId: config.loginCustomerId } : {}),
+      },
+    ] as Parameters<typeof callsHubSpotPullWorkflow>,
+    typedSearchAttributes: [
+      { key: RelayFlow, value: CALLS_HUBSPOT_PULL_FLOW },
+      { key: RelayAccount, value: config.customerId },
+      { key: RelayStatus, value: 'READING' },
+    ],
+  };
+}
+
 function scheduleBody(opts: Configured) {
   const { config } = opts;
   const action: ScheduleOptionsStartWorkflowAction<typeof callsHubSpotPullWorkflow> = {
@@ -42,19 +61,7 @@ function scheduleBody(opts: Configured) {
     workflowType: 'callsHubSpotPullWorkflow',
     workflowId: CALLS_SCHEDULED_WORKFLOW_ID,
     taskQueue: opts.taskQueue,
-    args: [
-      {
-        trigger: 'schedule',
-        customerId: config.customerId,
-        timeZone: config.timeZone,
-        ...(config.loginCustomerId ? { loginCustomerId: config.loginCustomerId } : {}),
-      },
-    ],
-    typedSearchAttributes: [
-      { key: RelayFlow, value: CALLS_HUBSPOT_PULL_FLOW },
-      { key: RelayAccount, value: config.customerId },
-      { key: RelayStatus, value: 'READING' },
-    ],
+    ...callPullStart(config, 'schedule'),
     staticSummary: `HubSpot calls → Google Ads ${config.customerId}, every ${config.hubspot.every}`,
   };
   return {

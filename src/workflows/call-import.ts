@@ -28,6 +28,9 @@ import {
   CALL_REQUEST_RETRY_MIN_MS,
   CALL_RETRY_WINDOW_MS,
   CALL_UPLOAD_ROUNDS_PER_RUN,
+  CALL_IMPORT_FLOW,
+  CALL_IMPORT_PART_FLOW,
+  callImportPartId,
   CallImportFailure,
   emptyCallCounts,
   type CallImportCounts,
@@ -38,6 +41,7 @@ import {
 } from '../domain/calls/types';
 import { GoogleAdsFailure } from '../domain/google-ads/failures';
 import { activityFailureCause, trackProgress } from './progress';
+import { RelayAccount, RelayFlow, RelayStatus } from './search-attributes';
 
 export interface CallImportInput {
   importId: string;
@@ -93,9 +97,39 @@ export interface CallImportResult {
 }
 
 export const callImportStatusQuery = defineQuery<CallImportStatus>('status');
-export const callImportPartProgressSignal = defineSignal<[PartProgress]>('partProgress');
 
 const fmt = (n: number) => n.toLocaleString('en-US');
+
+const SOURCE_TEXT: Record<CallImportSource, string> = { file: 'a file', api: 'the api', hubspot: 'HubSpot' };
+
+/** How an import is started (by the api or by a pull): its id, input, search attributes and summary. */
+export function callImportStart(input: CallImportInput) {
+  return {
+    workflowId: input.importId,
+    args: [input] as [CallImportInput],
+    typedSearchAttributes: [
+      { key: RelayFlow, value: CALL_IMPORT_FLOW },
+      { key: RelayAccount, value: input.customerId },
+      { key: RelayStatus, value: 'RECEIVING' },
+    ],
+    staticSummary: `Call conversions from ${SOURCE_TEXT[input.source]}: ${fmt(input.rows)} row(s) into ${input.customerId}`,
+  };
+}
+
+/** How a part is started: `parts` is the import's part count, for its summary. */
+export function callImportPartStart(input: CallImportPartInput, parts: number) {
+  return {
+    workflowId: callImportPartId(input.importId, input.index),
+    args: [input] as [CallImportPartInput],
+    typedSearchAttributes: [
+      { key: RelayFlow, value: CALL_IMPORT_PART_FLOW },
+      { key: RelayAccount, value: input.customerId },
+      { key: RelayStatus, value: 'RESOLVING_NAMES' },
+    ],
+    staticSummary: `Part ${input.index + 1} of ${parts} of ${input.importId} (${fmt(input.rows.length + input.invalid.length)} rows)`,
+  };
+}
+export const callImportPartProgressSignal = defineSignal<[PartProgress]>('partProgress');
 
 /** "1,400 of 2,000 rows uploaded (…)": the current details and the CLI's progress line. */
 export function countsLine(c: CallImportCounts): string {

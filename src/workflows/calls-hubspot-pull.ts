@@ -5,18 +5,10 @@
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { CallActivities, CallPullPage } from '../activities/calls';
-import { CALLS_PULL_OVERLAP_MS } from '../domain/calls/types';
 import { HubSpotFailure } from '../domain/hubspot/failures';
-import {
-  CALL_IMPORT_FLOW,
-  CALL_IMPORT_PART_FLOW,
-  CALL_ROWS_PER_PART,
-  callImportPartId,
-  CallImportFailure,
-} from '../domain/calls/types';
-import { callImportPartWorkflow, callImportWorkflow } from './call-import';
+import { CALL_ROWS_PER_PART, CALLS_PULL_OVERLAP_MS, CallImportFailure } from '../domain/calls/types';
+import { callImportPartStart, callImportPartWorkflow, callImportStart, callImportWorkflow } from './call-import';
 import { trackProgress } from './progress';
-import { RelayAccount, RelayFlow, RelayStatus } from './search-attributes';
 
 export interface CallsHubSpotPullInput {
   trigger: 'schedule' | 'manual';
@@ -117,26 +109,17 @@ export async function callsHubSpotPullWorkflow(input: CallsHubSpotPullInput): Pr
   const createdAt = new Date().toISOString();
   try {
     await startChild(callImportWorkflow, {
-      workflowId: importId,
+      ...callImportStart({
+        importId,
+        source: 'hubspot',
+        customerId: input.customerId,
+        rows: result.rows + result.invalid,
+        parts: parts.length,
+        createdAt,
+        timeZone: input.timeZone,
+      }),
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
       parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [
-        {
-          importId,
-          source: 'hubspot',
-          customerId: input.customerId,
-          rows: result.rows + result.invalid,
-          parts: parts.length,
-          createdAt,
-          timeZone: input.timeZone,
-        },
-      ],
-      typedSearchAttributes: [
-        { key: RelayFlow, value: CALL_IMPORT_FLOW },
-        { key: RelayAccount, value: input.customerId },
-        { key: RelayStatus, value: 'RECEIVING' },
-      ],
-      staticSummary: `Call conversions from HubSpot: ${result.rows + result.invalid} row(s) into ${input.customerId}`,
     });
   } catch (err) {
     if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
@@ -146,10 +129,7 @@ export async function callsHubSpotPullWorkflow(input: CallsHubSpotPullInput): Pr
   }
   for (const [index, page] of parts.entries()) {
     await startChild(callImportPartWorkflow, {
-      workflowId: callImportPartId(importId, index),
-      workflowIdReusePolicy: 'REJECT_DUPLICATE',
-      parentClosePolicy: ParentClosePolicy.ABANDON,
-      args: [
+      ...callImportPartStart(
         {
           importId,
           index,
@@ -158,13 +138,10 @@ export async function callsHubSpotPullWorkflow(input: CallsHubSpotPullInput): Pr
           rows: page.rows,
           invalid: page.invalid,
         },
-      ],
-      typedSearchAttributes: [
-        { key: RelayFlow, value: CALL_IMPORT_PART_FLOW },
-        { key: RelayAccount, value: input.customerId },
-        { key: RelayStatus, value: 'RESOLVING_NAMES' },
-      ],
-      staticSummary: `Part ${index + 1} of ${parts.length} of ${importId}`,
+        parts.length,
+      ),
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      parentClosePolicy: ParentClosePolicy.ABANDON,
     });
   }
   settle(

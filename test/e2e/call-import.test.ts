@@ -4,7 +4,6 @@
 // and the real HubSpot SDK against the HubSpot emulator. Google's side is checked row by row. Also on the dev
 // server: the pull's Schedule, and the namespace's 90-day retention.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,21 +11,23 @@ import { after, before, describe, test } from 'node:test';
 import { ScheduleOverlapPolicy } from '@temporalio/client';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { CallImportReport } from '../../src/api/calls-routes';
+import { loadRelayConfigFile } from '../../src/config/conversion-events';
 import { loadConfig } from '../../src/config/env';
 import { CALL_COLUMNS, csvLine, parseCallCsv } from '../../src/domain/calls/csv';
 import { startGoogleAdsEmulator, type GoogleAdsEmulator } from '../../src/sandbox/google-ads';
 import { DEMO_CALL_IDS, startHubSpotEmulator, type HubSpotEmulator } from '../../src/sandbox/hubspot';
 import { applyCallsSchedule, CALLS_SCHEDULE_ID } from '../../src/schedules/calls-hubspot-pull';
 import type { callImportWorkflow } from '../../src/workflows/call-import';
+import type { callsHubSpotPullWorkflow } from '../../src/workflows/calls-hubspot-pull';
 import { ensureNamespaceRetention, namespaceRetentionDays } from '../../src/temporal/namespace';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from '../../src/workers/composition';
 import { callsConfig } from '../helpers/calls';
+import { runRelay } from '../helpers/cli';
 import { createDevServerEnv, readableHistory, TEST_PAYLOAD_KEY, uniqueId, workflowBundle } from '../helpers/temporal';
 
 const API_KEY = 'e2e-calls-key';
 const HUBSPOT_TOKEN = 'e2e-calls-hubspot-token';
 const DEVELOPER_TOKEN = 'e2e-calls-developer-token';
-const relay = join(__dirname, '..', '..', 'bin', 'relay.js');
 const ACTION = (id: string) => `customers/1234567890/conversionActions/${id}`;
 
 // No conversionActions map: every name goes through GoogleAdsService over gRPC to the emulator.
@@ -87,13 +88,7 @@ after(async () => {
   await env?.teardown();
 });
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [relay, ...args], { env: cliEnv, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runRelay(args, cliEnv);
 
 async function getReport(id: string): Promise<CallImportReport> {
   const res = await fetch(`${api.url}/v1/google-ads/calls/imports/${id}?failed=true`, {
@@ -373,14 +368,11 @@ describe('on the dev server', () => {
   });
 
   test('a scheduled run is a pull workflow started by the server', async () => {
-    // Back to the file's worker queue, then let the server start one run now.
+    // Applied again for this file's worker and its config (the test above moved it), then started now.
+    const file = loadRelayConfigFile(join(dir, 'relay.yaml')).calls;
+    const taskQueue = worker.worker.options.taskQueue;
+    assert.equal(await applyCallsSchedule(env.client, { taskQueue, config: file }), 'updated');
     const handle = env.client.schedule.getHandle(CALLS_SCHEDULE_ID);
-    const d = await handle.describe();
-    const taskQueue = d.action.type === 'startWorkflow' ? d.action.taskQueue : '';
-    await handle.update((prev) => ({
-      ...prev,
-      action: { ...prev.action, taskQueue: worker.worker.options.taskQueue },
-    }));
     await handle.trigger();
     let run: { workflowId: string } | undefined;
     for (let i = 0; i < 200 && !run; i++) {
@@ -390,8 +382,9 @@ describe('on the dev server', () => {
       if (!run) await new Promise((r) => setTimeout(r, 100));
     }
     assert.ok(run, 'the schedule started a pull');
-    await env.client.workflow.getHandle(run.workflowId).result();
-    assert.ok(taskQueue.length > 0);
+    const result = await env.client.workflow.getHandle<typeof callsHubSpotPullWorkflow>(run.workflowId).result();
+    assert.equal(typeof result.until, 'number');
+    assert.equal((await handle.describe()).info.recentActions.length > 0, true);
   });
 
   test('the namespace keeps closed workflows 90 days', async () => {

@@ -2,7 +2,6 @@
 // (child processes) against the real api and worker, the real HubSpot SDK against the HubSpot emulator and
 // the real Pendo client against the Pendo emulator. The Pendo side is checked record by record, type by type.
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,12 +14,12 @@ import { loadConfig } from '../../src/config/env';
 import { startHubSpotEmulator, type HubSpotEmulator } from '../../src/sandbox/hubspot';
 import { startPendoEmulator, type PendoEmulator } from '../../src/sandbox/pendo';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from '../../src/workers/composition';
+import { runRelay } from '../helpers/cli';
 import { createDevServerEnv, readableHistory, TEST_PAYLOAD_KEY, uniqueId, workflowBundle } from '../helpers/temporal';
 
 const API_KEY = 'e2e-pendo-key';
 const HUBSPOT_TOKEN = 'e2e-pendo-hubspot-token';
 const PENDO_KEY = 'e2e-pendo-integration-key';
-const relay = join(__dirname, '..', '..', 'bin', 'relay.js');
 
 const CONFIG = `
 pendo:
@@ -78,13 +77,7 @@ after(async () => {
   await env?.teardown();
 });
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [relay, ...args], { env: cliEnv, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (args: string[]) => runRelay(args, cliEnv);
 
 const target = () => ({ url: api.url, apiKey: API_KEY });
 
