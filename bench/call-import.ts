@@ -18,7 +18,7 @@ import type { CallImportAnswer, CallImportReport } from '../src/api/calls-routes
 import { CALL_ROWS_PER_PART, callImportPartId, type CallImportCounts } from '../src/domain/calls/types';
 import type { CallImportResult } from '../src/workflows/call-import';
 import { startGoogleAdsEmulator, type GoogleAdsEmulator } from '../src/sandbox/google-ads';
-import { codecFromKey, relayDataConverter } from '../src/temporal/data-converter';
+import { payloadCodec, relayDataConverter } from '../src/temporal/data-converter';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from '../src/workers/composition';
 import { callerOf, templateCsv } from '../test/helpers/calls';
 import { createDevServerEnv, workflowBundle } from '../test/helpers/temporal';
@@ -307,6 +307,7 @@ export async function runCallImportBench(): Promise<BenchResult> {
       TEMPORAL_NAMESPACE: namespace,
       RELAY_TASK_QUEUE: `bench-calls-${Date.now()}`,
       RELAY_HTTP_PORT: '0',
+      RELAY_WORKER_HTTP_PORT: '0',
       RELAY_API_KEY: API_KEY,
       RELAY_PAYLOAD_KEY: KEY,
       RELAY_PAYLOAD_KEY_ID: KEY_ID,
@@ -325,7 +326,7 @@ export async function runCallImportBench(): Promise<BenchResult> {
     const client = new Client({
       connection: env.connection,
       namespace,
-      dataConverter: relayDataConverter(codecFromKey(KEY_ID, KEY)),
+      dataConverter: relayDataConverter(payloadCodec({ id: KEY_ID, key: KEY })),
     });
 
     // Call times: every conversion before now, and each import's calls at its own second, so no two imports

@@ -12,9 +12,8 @@ import { Client } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { RelayFlow, RelayStatus } from '../src/workflows/search-attributes';
 import { pendoImportWorkflow, type PendoImportResult } from '../src/workflows/pendo-import';
-import { WORKFLOWS_PATH } from '../src/workers/relay-worker';
-import { relayDataConverter } from '../src/temporal/data-converter';
-import { EncryptionCodec } from '../src/temporal/encryption-codec';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../src/workers/relay-worker';
+import { payloadCodec, relayDataConverter } from '../src/temporal/data-converter';
 import { createDevServerEnv } from '../test/helpers/temporal';
 import { formatRate, nowMs, type BenchResult } from './common';
 
@@ -102,7 +101,7 @@ async function measureCeiling(hubspot: string, intervalMs: number): Promise<numb
 export async function runPendoImportBench(): Promise<BenchResult> {
   const env = await createDevServerEnv();
   const dir = mkdtempSync(join(tmpdir(), 'bench-pendo-'));
-  const bundle = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  const bundle = await bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') });
   const codePath = join(dir, 'workflow-bundle.js');
   writeFileSync(codePath, bundle.code);
   const config = join(dir, 'relay.yaml');
@@ -115,7 +114,7 @@ export async function runPendoImportBench(): Promise<BenchResult> {
   const pendo = String(emulators.ready.pendo);
   const client = new Client({
     connection: env.connection,
-    dataConverter: relayDataConverter(EncryptionCodec.fromBase64('bench', KEY)),
+    dataConverter: relayDataConverter(payloadCodec({ id: 'bench', key: KEY })),
   });
   const [max, intervalMs] = CEILING.split('/').map(Number);
   const configuredRate = ((max ?? 0) * 1000) / (intervalMs ?? 1);
@@ -129,6 +128,7 @@ export async function runPendoImportBench(): Promise<BenchResult> {
         TEMPORAL_ADDRESS: env.address,
         RELAY_TASK_QUEUE: taskQueue,
         RELAY_PAYLOAD_KEY: KEY,
+        RELAY_WORKER_HTTP_PORT: '0',
         RELAY_PAYLOAD_KEY_ID: 'bench',
         RELAY_CONFIG: config,
         HUBSPOT_API_BASE: hubspot,

@@ -4,7 +4,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { bearerMatches } from './auth';
 import { registerCallRoutes, type CallRouteOptions } from './calls-routes';
 import { registerCm360Routes, type Cm360RouteOptions } from './cm360-routes';
-import { registerCodecRoutes } from './codec-routes';
+import { redactCodecPath, registerCodecRoutes } from './codec-routes';
+import { registerHealthRoutes, type ReadinessChecks } from './health';
 import { registerHubSpotRoutes, type HubSpotRouteOptions } from './hubspot-routes';
 import { registerPendoRoutes, type PendoRouteOptions } from './pendo-routes';
 
@@ -14,8 +15,13 @@ export interface ApiOptions {
   cm360: Cm360RouteOptions;
   /** HubSpot webhooks (Flows A and B); absent when no conversion events are configured. */
   hubspot?: Omit<HubSpotRouteOptions, 'apiKey'>;
-  /** Serve /codec/{encode,decode} for the Web UI. */
-  codec?: { codec: PayloadCodec; corsOrigins: string[] };
+  /**
+   * Serve /codec/{encode,decode} for the Web UI and CLI, to holders of `token` (header or path) or of the api
+   * key (header).
+   */
+  codec?: { codec: PayloadCodec; corsOrigins: string[]; token?: string };
+  /** What /readyz checks beyond the process being up: each check resolves, or rejects saying what is wrong. */
+  readiness?: ReadinessChecks;
   /** The Pendo import's routes; without a config they answer 503 saying what is missing. */
   pendo?: PendoRouteOptions;
   /** Call conversion imports (Flow C); without a config they answer 503 saying what is missing. */
@@ -23,13 +29,25 @@ export interface ApiOptions {
   logger?: FastifyServerOptions['logger'];
 }
 
-const PUBLIC_PATHS = new Set(['/healthz']);
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
+/** Request logs never carry a secret: the codec token a Web UI puts in the path is masked. */
+function withRedactedUrls(logger: NonNullable<ApiOptions['logger']>): ApiOptions['logger'] {
+  if (logger === false) return false;
+  const base = logger === true ? {} : logger;
+  return {
+    ...base,
+    serializers: {
+      ...base.serializers,
+      req: (req: { method: string; url: string }) => ({ method: req.method, url: redactCodecPath(req.url) }),
+    },
+  };
+}
 
 export function buildApi(opts: ApiOptions): FastifyInstance {
   const app = Fastify({
     bodyLimit: opts.maxBodyBytes,
     // Fastify's request logs carry method, url and status only: no headers (secrets), no bodies (personal data).
-    logger: opts.logger ?? false,
+    logger: withRedactedUrls(opts.logger ?? false),
   });
 
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, request, reply) => {
@@ -53,9 +71,16 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     void reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'missing or wrong API key' });
   });
 
-  app.get('/healthz', (_request, reply) => reply.send({ ok: true }));
+  registerHealthRoutes(app, opts.readiness ?? {});
   registerCm360Routes(app, opts.cm360);
-  if (opts.codec) registerCodecRoutes(app, opts.codec);
+  if (opts.codec) {
+    const { token, ...codec } = opts.codec;
+    registerCodecRoutes(app, {
+      ...codec,
+      tokens: [token, opts.apiKey].filter((t) => !!t) as string[],
+      pathToken: token,
+    });
+  }
   if (opts.hubspot) registerHubSpotRoutes(app, { ...opts.hubspot, apiKey: opts.apiKey });
   if (opts.pendo) registerPendoRoutes(app, opts.pendo);
   if (opts.calls) registerCallRoutes(app, opts.calls);

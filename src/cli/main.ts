@@ -6,12 +6,12 @@ import { startCm360Emulator } from '../sandbox/cm360';
 import { startGoogleAdsEmulator } from '../sandbox/google-ads';
 import { Client, Connection } from '@temporalio/client';
 import { loadRelayConfigFile } from '../config/conversion-events';
-import { type Env } from '../config/env';
+import { payloadKeys, type Env } from '../config/env';
 import { DEMO_PENDO, startHubSpotEmulator } from '../sandbox/hubspot';
 import { startPendoEmulator } from '../sandbox/pendo';
 import { applyCallsSchedule, CALLS_SCHEDULE_ID } from '../schedules/calls-hubspot-pull';
 import { applyPendoSchedule, PENDO_SCHEDULE_ID } from '../schedules/pendo-import';
-import { codecFromKey, relayDataConverter } from '../temporal/data-converter';
+import { payloadCodec, relayDataConverter } from '../temporal/data-converter';
 import { startApi, startWorker } from '../workers/composition';
 import { DEV_API_KEY, runDevStack } from '../workers/dev-stack';
 import { ApiCallError, runPendoPreview, runPendoStatus, runPendoSync, type ApiTarget } from './pendo';
@@ -253,9 +253,8 @@ async function applySchedules(env: Env, which: 'pendo' | 'calls'): Promise<numbe
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   try {
     // The schedule's arguments hold no personal data; they are encrypted like every payload when the key is set.
-    const dataConverter = env.RELAY_PAYLOAD_KEY
-      ? relayDataConverter(codecFromKey(env.RELAY_PAYLOAD_KEY_ID, env.RELAY_PAYLOAD_KEY))
-      : undefined;
+    const keys = payloadKeys(env);
+    const dataConverter = keys.current ? relayDataConverter(payloadCodec(keys.current, keys.previous)) : undefined;
     const client = new Client({
       connection,
       namespace: env.TEMPORAL_NAMESPACE,

@@ -3,6 +3,7 @@
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import type { Cm360Credentials } from '../clients/cm360/auth';
+import type { PayloadKey } from '../temporal/data-converter';
 import { parseRateBudget } from '../clients/hubspot/rate-limit';
 
 const duration = (fallback: string) =>
@@ -25,107 +26,161 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const KEY_ID_FORMAT = 'a key id is 1 to 64 letters, digits, dots, dashes or underscores';
+const PAYLOAD_KEY_FORMAT = 'a key is 32 random bytes in base64 (44 characters), e.g. `openssl rand -base64 32`';
+/** Exactly 32 bytes in canonical base64: anything else would be read as some other key without a word. */
+function isPayloadKey(text: string): boolean {
+  return /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').toString('base64') === text;
+}
+
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
-export const envSchema = z.object({
-  TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
-  TEMPORAL_NAMESPACE: z.string().default('default'),
-  RELAY_TASK_QUEUE: z.string().default('martech-relay'),
-  RELAY_HTTP_PORT: port(8080),
-  RELAY_HTTP_HOST: z.string().default('127.0.0.1'),
-  RELAY_API_KEY: optionalString,
-  /** Where `relay pendo …` finds the api; unset = http://RELAY_HTTP_HOST:RELAY_HTTP_PORT. */
-  RELAY_API_URL: optionalString,
-  RELAY_MAX_BODY_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(4 * 1024 * 1024),
-  /** Largest call-conversion file (or JSON body) `POST /v1/google-ads/calls` reads; 100,000 rows are about 9 MB. */
-  RELAY_MAX_CALLS_FILE_BYTES: z.coerce
-    .number()
-    .int()
-    .positive()
-    .default(32 * 1024 * 1024),
-  RELAY_DEFAULT_PHONE_REGION: optionalString.refine((v) => v === undefined || /^[A-Za-z]{2}$/.test(v), {
-    message: 'must be a two-letter region code such as US',
-  }),
-  /** base64 of 32 random bytes; encrypts workflow payloads (AES-256-GCM). */
-  RELAY_PAYLOAD_KEY: optionalString,
-  RELAY_PAYLOAD_KEY_ID: z.string().default('relay-1'),
-  /** Serve /codec/{encode,decode} on the api so the Web UI can show decrypted payloads. */
-  RELAY_SERVE_CODEC: z.stringbool().default(false),
-  /** Web UI origins (comma-separated) allowed to call the codec endpoints. */
-  RELAY_CODEC_CORS_ORIGINS: z
-    .string()
-    .default('http://localhost:8233,http://127.0.0.1:8233')
-    .transform((s) =>
-      s
-        .split(',')
-        .map((o) => o.trim().replace(/\/$/, ''))
-        .filter(Boolean),
-    ),
-
-  CM360_PROFILE_ID: optionalString,
-  CM360_API_ROOT: optionalString,
-  CM360_ACCESS_TOKEN: optionalString,
-  CM360_SERVICE_ACCOUNT_KEY_FILE: optionalString,
-  CM360_SERVICE_ACCOUNT_KEY_JSON: optionalString,
-  CM360_OAUTH_CLIENT_ID: optionalString,
-  CM360_OAUTH_CLIENT_SECRET: optionalString,
-  CM360_OAUTH_REFRESH_TOKEN: optionalString,
-  CM360_QPS: z.coerce.number().positive().default(1),
-  CM360_BATCH_LINGER: duration('200ms'),
-  CM360_ENHANCE_DELAY: duration('90m'),
-  CM360_NOT_FOUND_WINDOW: duration('6h'),
-  CM360_DEADLINE: duration('24h'),
-  CM360_DEADLINE_SAFETY_MARGIN: duration('10m'),
-  /** Conversion event definitions (HubSpot → Google Ads), YAML or JSON. */
-  RELAY_CONFIG: optionalString,
-  /** The api's public base URL as HubSpot calls it; HubSpot's signatures cover the full URL. */
-  RELAY_PUBLIC_URL: optionalString,
-
-  HUBSPOT_CLIENT_SECRET: optionalString,
-  HUBSPOT_ACCESS_TOKEN: optionalString,
-  /** Base URL of the HubSpot API; unset = https://api.hubapi.com. */
-  HUBSPOT_API_BASE: optionalString,
-
-  GOOGLE_ADS_DEVELOPER_TOKEN: optionalString,
-  GOOGLE_ADS_CLIENT_ID: optionalString,
-  GOOGLE_ADS_CLIENT_SECRET: optionalString,
-  GOOGLE_ADS_REFRESH_TOKEN: optionalString,
-  /** `host:port` of a local (plaintext) Google Ads endpoint such as the sandbox emulator. */
-  GOOGLE_ADS_ENDPOINT: optionalString,
-  /** Dry run: every upload is sent with validate_only. */
-  GOOGLE_ADS_VALIDATE_ONLY: z.stringbool().default(false),
-  GOOGLE_ADS_BATCH_LINGER: duration('200ms'),
-  /** Enhancements stop this long before the original conversion is 24 hours old. */
-  GOOGLE_ADS_ENHANCEMENT_SAFETY_MARGIN: duration('10m'),
-
-  /** Requests per window the relay sends HubSpot per process, e.g. `190/10s` (Professional private app). */
-  HUBSPOT_RATE_LIMIT: z
-    .string()
-    .default('100/10s')
-    .transform((value, ctx) => {
-      const budget = parseRateBudget(value, (d) => msToNumber(d as Parameters<typeof msToNumber>[0]));
-      if (budget) return budget;
-      ctx.addIssue({ code: 'custom', message: `not a budget like "190/10s": ${JSON.stringify(value)}` });
-      return z.NEVER;
+export const envSchema = z
+  .object({
+    TEMPORAL_ADDRESS: z.string().default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().default('default'),
+    RELAY_TASK_QUEUE: z.string().default('martech-relay'),
+    RELAY_HTTP_PORT: port(8080),
+    RELAY_HTTP_HOST: z.string().default('127.0.0.1'),
+    /** The worker's own health endpoints (/healthz, /readyz) listen here, on RELAY_HTTP_HOST. */
+    RELAY_WORKER_HTTP_PORT: port(8081),
+    RELAY_API_KEY: optionalString,
+    /** Where `relay pendo …` finds the api; unset = http://RELAY_HTTP_HOST:RELAY_HTTP_PORT. */
+    RELAY_API_URL: optionalString,
+    RELAY_MAX_BODY_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
+    /** Largest call-conversion file (or JSON body) `POST /v1/google-ads/calls` reads; 100,000 rows are about 9 MB. */
+    RELAY_MAX_CALLS_FILE_BYTES: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(32 * 1024 * 1024),
+    RELAY_DEFAULT_PHONE_REGION: optionalString.refine((v) => v === undefined || /^[A-Za-z]{2}$/.test(v), {
+      message: 'must be a two-letter region code such as US',
     }),
+    /** base64 of 32 random bytes; encrypts workflow payloads (AES-256-GCM). */
+    RELAY_PAYLOAD_KEY: optionalString.refine((v) => v === undefined || isPayloadKey(v), {
+      message: PAYLOAD_KEY_FORMAT,
+    }),
+    /** The id stored with every payload the current key encrypts. */
+    RELAY_PAYLOAD_KEY_ID: z
+      .string()
+      .trim()
+      .default('relay-1')
+      .refine((v) => KEY_ID.test(v), {
+        message: KEY_ID_FORMAT,
+      }),
+    /** Keys rotated out, `id:base64` separated by commas: they still decrypt what was written under them. */
+    RELAY_PAYLOAD_PREVIOUS_KEYS: optionalString.transform((value, ctx): PayloadKey[] => {
+      if (value === undefined) return [];
+      return value.split(',').flatMap((entry, i) => {
+        const [id = '', key = '', ...rest] = entry.trim().split(':');
+        // Never echo the entry: it holds a key.
+        if (rest.length > 0 || !KEY_ID.test(id) || !isPayloadKey(key)) {
+          ctx.addIssue({
+            code: 'custom',
+            message: `entry ${i + 1} is not id:key (${KEY_ID_FORMAT}; ${PAYLOAD_KEY_FORMAT})`,
+          });
+          return [];
+        }
+        return [{ id, key }];
+      });
+    }),
+    /**
+     * Who may call the codec endpoints besides holders of the api key: `Authorization: Bearer <token>`, or
+     * the token as a path segment (`/codec/t/<token>/decode`) for a Web UI that is given only a URL.
+     */
+    RELAY_CODEC_TOKEN: optionalString.refine((v) => v === undefined || /^[A-Za-z0-9_-]{16,256}$/.test(v), {
+      message: 'must be 16 to 256 letters, digits, dashes or underscores (e.g. `openssl rand -hex 24`)',
+    }),
+    /** Serve /codec/{encode,decode} on the api so the Web UI can show decrypted payloads. */
+    RELAY_SERVE_CODEC: z.stringbool().default(false),
+    /** Web UI origins (comma-separated) allowed to call the codec endpoints. */
+    RELAY_CODEC_CORS_ORIGINS: z
+      .string()
+      .default('http://localhost:8233,http://127.0.0.1:8233')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((o) => o.trim().replace(/\/$/, ''))
+          .filter(Boolean),
+      ),
 
-  /** Pendo integration key (read-write), sent as x-pendo-integration-key. */
-  PENDO_INTEGRATION_KEY: optionalString,
-  /** Base URL of the Pendo API; unset = the host of the config's pendo.region. */
-  PENDO_API_BASE: optionalString,
+    CM360_PROFILE_ID: optionalString,
+    CM360_API_ROOT: optionalString,
+    CM360_ACCESS_TOKEN: optionalString,
+    CM360_SERVICE_ACCOUNT_KEY_FILE: optionalString,
+    CM360_SERVICE_ACCOUNT_KEY_JSON: optionalString,
+    CM360_OAUTH_CLIENT_ID: optionalString,
+    CM360_OAUTH_CLIENT_SECRET: optionalString,
+    CM360_OAUTH_REFRESH_TOKEN: optionalString,
+    CM360_QPS: z.coerce.number().positive().default(1),
+    CM360_BATCH_LINGER: duration('200ms'),
+    CM360_ENHANCE_DELAY: duration('90m'),
+    CM360_NOT_FOUND_WINDOW: duration('6h'),
+    CM360_DEADLINE: duration('24h'),
+    CM360_DEADLINE_SAFETY_MARGIN: duration('10m'),
+    /** Conversion event definitions (HubSpot → Google Ads), YAML or JSON. */
+    RELAY_CONFIG: optionalString,
+    /** The api's public base URL as HubSpot calls it; HubSpot's signatures cover the full URL. */
+    RELAY_PUBLIC_URL: optionalString,
 
-  /** `npm start` only: where the CM360 emulator listens when no credentials are configured. */
-  CM360_SANDBOX_PORT: port(8089),
-  /** `npm start` only: ports of the HubSpot (HTTP) and Google Ads (gRPC) emulators. */
-  HUBSPOT_SANDBOX_PORT: port(8090),
-  GOOGLE_ADS_SANDBOX_PORT: port(8091),
-  /** `npm start` only: port of the Pendo emulator when no PENDO_INTEGRATION_KEY is set. */
-  PENDO_SANDBOX_PORT: port(8092),
-});
+    HUBSPOT_CLIENT_SECRET: optionalString,
+    HUBSPOT_ACCESS_TOKEN: optionalString,
+    /** Base URL of the HubSpot API; unset = https://api.hubapi.com. */
+    HUBSPOT_API_BASE: optionalString,
+
+    GOOGLE_ADS_DEVELOPER_TOKEN: optionalString,
+    GOOGLE_ADS_CLIENT_ID: optionalString,
+    GOOGLE_ADS_CLIENT_SECRET: optionalString,
+    GOOGLE_ADS_REFRESH_TOKEN: optionalString,
+    /** `host:port` of a local (plaintext) Google Ads endpoint such as the sandbox emulator. */
+    GOOGLE_ADS_ENDPOINT: optionalString,
+    /** Dry run: every upload is sent with validate_only. */
+    GOOGLE_ADS_VALIDATE_ONLY: z.stringbool().default(false),
+    GOOGLE_ADS_BATCH_LINGER: duration('200ms'),
+    /** Enhancements stop this long before the original conversion is 24 hours old. */
+    GOOGLE_ADS_ENHANCEMENT_SAFETY_MARGIN: duration('10m'),
+
+    /** Requests per window the relay sends HubSpot per process, e.g. `190/10s` (Professional private app). */
+    HUBSPOT_RATE_LIMIT: z
+      .string()
+      .default('100/10s')
+      .transform((value, ctx) => {
+        const budget = parseRateBudget(value, (d) => msToNumber(d as Parameters<typeof msToNumber>[0]));
+        if (budget) return budget;
+        ctx.addIssue({ code: 'custom', message: `not a budget like "190/10s": ${JSON.stringify(value)}` });
+        return z.NEVER;
+      }),
+
+    /** Pendo integration key (read-write), sent as x-pendo-integration-key. */
+    PENDO_INTEGRATION_KEY: optionalString,
+    /** Base URL of the Pendo API; unset = the host of the config's pendo.region. */
+    PENDO_API_BASE: optionalString,
+
+    /** `npm start` only: where the CM360 emulator listens when no credentials are configured. */
+    CM360_SANDBOX_PORT: port(8089),
+    /** `npm start` only: ports of the HubSpot (HTTP) and Google Ads (gRPC) emulators. */
+    HUBSPOT_SANDBOX_PORT: port(8090),
+    GOOGLE_ADS_SANDBOX_PORT: port(8091),
+    /** `npm start` only: port of the Pendo emulator when no PENDO_INTEGRATION_KEY is set. */
+    PENDO_SANDBOX_PORT: port(8092),
+  })
+  .superRefine((env, ctx) => {
+    const ids = [env.RELAY_PAYLOAD_KEY_ID, ...env.RELAY_PAYLOAD_PREVIOUS_KEYS.map((k) => k.id)];
+    const repeated = ids.filter((id, i) => ids.indexOf(id) !== i);
+    if (repeated.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['RELAY_PAYLOAD_PREVIOUS_KEYS'],
+        message: `key id(s) ${[...new Set(repeated)].join(', ')} given twice: every key needs its own id`,
+      });
+    }
+  });
 
 export type RawEnv = z.input<typeof envSchema>;
 export type Env = z.output<typeof envSchema>;
@@ -142,6 +197,12 @@ export function loadConfig(env: NodeJS.ProcessEnv | Record<string, string | unde
     throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
   }
   return parsed.data;
+}
+
+/** The payload keys: the current one (absent when RELAY_PAYLOAD_KEY is unset) and those rotated out. */
+export function payloadKeys(env: Env): { current: PayloadKey | undefined; previous: PayloadKey[] } {
+  const current = env.RELAY_PAYLOAD_KEY ? { id: env.RELAY_PAYLOAD_KEY_ID, key: env.RELAY_PAYLOAD_KEY } : undefined;
+  return { current, previous: env.RELAY_PAYLOAD_PREVIOUS_KEYS };
 }
 
 /** Which CM360 credentials the environment provides, if any; partial OAuth settings are an error. */

@@ -10,6 +10,11 @@ const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
 const encoder = new TextEncoder();
+
+/** A payload this codec cannot open: an unknown key id, or data that is not what this codec wrote. */
+export class PayloadDecodeError extends Error {
+  override name = 'PayloadDecodeError';
+}
 const decoder = new TextDecoder();
 
 export class EncryptionCodec implements PayloadCodec {
@@ -56,16 +61,19 @@ export class EncryptionCodec implements PayloadCodec {
       const keyIdBytes = payload.metadata?.[KEY_ID];
       const keyId = keyIdBytes ? decoder.decode(keyIdBytes) : '';
       const key = this.keys.get(keyId);
-      if (!key) throw new Error(`no payload key with id "${keyId}" is configured`);
+      if (!key) throw new PayloadDecodeError(`no payload key with id "${keyId}" is configured`);
       const data = Buffer.from(payload.data ?? new Uint8Array());
+      if (data.length < IV_BYTES + TAG_BYTES) throw new PayloadDecodeError('the payload is too short to be encrypted');
       const iv = data.subarray(0, IV_BYTES);
       const tag = data.subarray(data.length - TAG_BYTES);
-      const decipher = createDecipheriv('aes-256-gcm', key, iv);
-      decipher.setAuthTag(tag);
-      const plain = Buffer.concat([
-        decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)),
-        decipher.final(),
-      ]);
+      let plain: Buffer;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, iv);
+        decipher.setAuthTag(tag);
+        plain = Buffer.concat([decipher.update(data.subarray(IV_BYTES, data.length - TAG_BYTES)), decipher.final()]);
+      } catch {
+        throw new PayloadDecodeError(`the payload does not decrypt under key "${keyId}" (altered, or another key)`);
+      }
       return temporal.api.common.v1.Payload.decode(plain);
     });
   }

@@ -3,6 +3,7 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
+import { buildHealthServer } from '../api/health';
 import { buildApi } from '../api/server';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CallActivityDeps } from '../activities/calls';
@@ -31,10 +32,16 @@ import {
   runningPendoImports,
   type ApplyOutcome,
 } from '../schedules/pendo-import';
-import { cm360Credentials, ConfigError, type Env } from '../config/env';
+import { cm360Credentials, ConfigError, payloadKeys, type Env } from '../config/env';
 import type { Cm360Timing } from '../domain/cm360/outcomes';
-import { codecFromKey, relayDataConverter } from '../temporal/data-converter';
+import { payloadCodec, relayDataConverter } from '../temporal/data-converter';
 import { createRelayWorker, type RelayWorkerOptions } from './relay-worker';
+
+/** The payload codec of the configured keys; refuses to start without a current key. */
+function relayCodec(env: Env) {
+  const keys = payloadKeys(env);
+  return payloadCodec(keys.current, keys.previous);
+}
 
 export function cm360TimingFrom(env: Env): Cm360Timing {
   return {
@@ -47,6 +54,8 @@ export function cm360TimingFrom(env: Env): Cm360Timing {
 
 export interface RunningWorker {
   worker: Worker;
+  /** Where the worker's /healthz and /readyz answer. */
+  healthUrl: string;
   /** Resolves when the worker stops. */
   done: Promise<void>;
   stop(): Promise<void>;
@@ -164,6 +173,32 @@ function parseEndpoint(text: string | undefined): { host: string; port: number }
   return { host: m[1], port: Number(m[2]) };
 }
 
+/** /readyz: the namespace answers through this client's connection (address, TLS, credentials). */
+function temporalReadiness(client: Client, namespace: string): Record<string, () => Promise<void>> {
+  return {
+    temporal: async () => {
+      await client.connection.withDeadline(Date.now() + 1_500, () =>
+        client.workflowService.describeNamespace({ namespace }),
+      );
+    },
+  };
+}
+
+/** /readyz: the RELAY_CONFIG file still loads, so a restart would come up with it. */
+function configReadiness(env: Env): Record<string, () => Promise<void>> {
+  const path = env.RELAY_CONFIG;
+  return {
+    config: () => {
+      try {
+        if (path) loadRelayConfigFile(path);
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(new Error(`RELAY_CONFIG no longer loads: ${(err as Error).message}`));
+      }
+    },
+  };
+}
+
 /** Which of these workflows have closed (a workflow never started counts as closed: it will not report). */
 async function closedWorkflows(client: Client, ids: string[]): Promise<string[]> {
   const states = await Promise.all(
@@ -210,7 +245,7 @@ async function checkPendoProperties(pendo: PendoActivityDeps, warn: (line: strin
 }
 
 export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Promise<RunningWorker> {
-  const codec = codecFromKey(env.RELAY_PAYLOAD_KEY_ID, env.RELAY_PAYLOAD_KEY);
+  const codec = relayCodec(env);
   const file = relayConfigFile(env);
   const cm360 = cm360Batchers(env);
   const googleAds = googleAdsUploaders(env);
@@ -239,7 +274,7 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
       hubspot: hubSpotCalls(env, limiter),
       lastPull: () => (file?.calls ? lastCompletedCallPull(client, file.calls.customerId) : Promise.resolve(undefined)),
       closedWorkflows: (ids) => closedWorkflows(client, ids),
-      // codecFromKey above has refused to start without it.
+      // relayCodec above has refused to start without it.
       payloadKey: env.RELAY_PAYLOAD_KEY ?? '',
     },
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
@@ -251,12 +286,23 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
   // The call pull follows `calls.hubspot` the same way.
   const calls = await applyCallsSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config: file?.calls });
   opts.onSchedule?.(calls, CALLS_SCHEDULE_ID);
+  const health = buildHealthServer({
+    worker: () => {
+      const state = worker.getState();
+      return state === 'RUNNING' ? Promise.resolve() : Promise.reject(new Error(`the worker is ${state}`));
+    },
+    ...temporalReadiness(client, env.TEMPORAL_NAMESPACE),
+    ...configReadiness(env),
+  });
   const done = worker.run().finally(async () => {
+    await health.close();
     await Promise.all([cm360.close(), googleAds.close()]);
     await connection.close();
   });
+  const healthUrl = await health.listen({ port: env.RELAY_WORKER_HTTP_PORT, host: env.RELAY_HTTP_HOST });
   return {
     worker,
+    healthUrl,
     done,
     async stop() {
       if (worker.getState() === 'RUNNING') worker.shutdown();
@@ -273,7 +319,7 @@ export interface RunningApi {
 
 export async function startApi(env: Env): Promise<RunningApi> {
   if (!env.RELAY_API_KEY) throw new ConfigError('RELAY_API_KEY is required: the bearer key callers of the api send');
-  const codec = codecFromKey(env.RELAY_PAYLOAD_KEY_ID, env.RELAY_PAYLOAD_KEY);
+  const codec = relayCodec(env);
   const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
   const temporal = new Client({
     connection,
@@ -304,7 +350,10 @@ export async function startApi(env: Env): Promise<RunningApi> {
           enhancementSafetyMarginMs: env.GOOGLE_ADS_ENHANCEMENT_SAFETY_MARGIN,
         }
       : undefined,
-    codec: env.RELAY_SERVE_CODEC ? { codec, corsOrigins: env.RELAY_CODEC_CORS_ORIGINS } : undefined,
+    codec: env.RELAY_SERVE_CODEC
+      ? { codec, corsOrigins: env.RELAY_CODEC_CORS_ORIGINS, token: env.RELAY_CODEC_TOKEN }
+      : undefined,
+    readiness: { ...temporalReadiness(temporal, env.TEMPORAL_NAMESPACE), ...configReadiness(env) },
     pendo: {
       temporal,
       taskQueue: env.RELAY_TASK_QUEUE,
@@ -315,7 +364,7 @@ export async function startApi(env: Env): Promise<RunningApi> {
       temporal,
       taskQueue: env.RELAY_TASK_QUEUE,
       config: file?.calls,
-      // codecFromKey above has refused to start without it.
+      // relayCodec above has refused to start without it.
       payloadKey: env.RELAY_PAYLOAD_KEY ?? '',
       maxBodyBytes: env.RELAY_MAX_CALLS_FILE_BYTES,
     },

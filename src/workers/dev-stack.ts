@@ -20,9 +20,10 @@ export const DEV_API_KEY = 'relay-dev-key';
 const DEV_HUBSPOT_SECRET = 'relay-dev-hubspot-secret';
 const UI_PORT_OFFSET = 1000;
 
-function devPayloadKey(dataDir: string): string {
-  const file = join(dataDir, 'payload-key');
-  if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64'), { mode: 0o600 });
+/** A secret generated once into .data/ (mode 0600) and kept across restarts. */
+function devSecret(dataDir: string, name: string, make: () => string): string {
+  const file = join(dataDir, name);
+  if (!existsSync(file)) writeFileSync(file, make(), { mode: 0o600 });
   return readFileSync(file, 'utf8').trim();
 }
 
@@ -43,8 +44,9 @@ function startTemporal(env: Env, dataDir: string): { child: ChildProcess; uiUrl:
     join(dataDir, 'temporal.db'),
     '--namespace',
     env.TEMPORAL_NAMESPACE,
+    // The UI can be given only a URL: the codec token rides in its path (masked in the api's request log).
     '--ui-codec-endpoint',
-    `http://${env.RELAY_HTTP_HOST}:${env.RELAY_HTTP_PORT}/codec`,
+    `http://${env.RELAY_HTTP_HOST}:${env.RELAY_HTTP_PORT}/codec${env.RELAY_CODEC_TOKEN ? `/t/${env.RELAY_CODEC_TOKEN}` : ''}`,
     '--log-level',
     'warn',
     ...RELAY_SEARCH_ATTRIBUTES.flatMap((k) => ['--search-attribute', `${k.name}=${searchAttributeTypeName(k.type)}`]),
@@ -97,7 +99,12 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
   mkdirSync(dataDir, { recursive: true });
   const overrides: Record<string, string> = { RELAY_SERVE_CODEC: processEnv.RELAY_SERVE_CODEC ?? 'true' };
   if (!processEnv.RELAY_API_KEY) overrides.RELAY_API_KEY = DEV_API_KEY;
-  if (!processEnv.RELAY_PAYLOAD_KEY) overrides.RELAY_PAYLOAD_KEY = devPayloadKey(dataDir);
+  if (!processEnv.RELAY_PAYLOAD_KEY) {
+    overrides.RELAY_PAYLOAD_KEY = devSecret(dataDir, 'payload-key', () => randomBytes(32).toString('base64'));
+  }
+  if (!processEnv.RELAY_CODEC_TOKEN) {
+    overrides.RELAY_CODEC_TOKEN = devSecret(dataDir, 'codec-token', () => randomBytes(24).toString('base64url'));
+  }
   const initial = loadConfig({ ...processEnv, ...overrides });
 
   const stops: (() => Promise<void>)[] = [];
@@ -194,10 +201,10 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
     [
       '',
       'martech-relay is running',
-      `  Temporal Web UI   ${temporal.uiUrl}  (payloads decrypted through ${api.url}/codec)`,
+      `  Temporal Web UI   ${temporal.uiUrl}  (payloads decrypted through ${api.url}/codec, token in .data/codec-token)`,
       `  Temporal server   ${env.TEMPORAL_ADDRESS}  (history in .data/temporal.db, kept ${RELAY_RETENTION_DAYS} days after a workflow closes; log in .data/temporal.log)`,
       `  HTTP api          ${api.url}  (Authorization: Bearer ${overrides.RELAY_API_KEY ? DEV_API_KEY : '$RELAY_API_KEY'})`,
-      `  worker            task queue ${env.RELAY_TASK_QUEUE}`,
+      `  worker            task queue ${env.RELAY_TASK_QUEUE}  (health ${worker.healthUrl}/readyz)`,
       ...notes.map((n) => `  ${n}`),
       'Press Ctrl-C to stop.',
       '',

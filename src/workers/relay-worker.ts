@@ -6,6 +6,7 @@ import { createCm360Activities, type Cm360Batchers } from '../activities/cm360';
 import { createGoogleAdsActivities, type GoogleAdsUploaders } from '../activities/google-ads';
 import { createHubSpotActivities, type HubSpotActivityDeps } from '../activities/hubspot';
 import { createPendoActivities, type PendoActivityDeps } from '../activities/pendo';
+import { FAILURE_CONVERTER_PATH } from '../temporal/data-converter';
 
 export interface RelayActivityDeps {
   cm360: { batchers: Cm360Batchers };
@@ -25,6 +26,9 @@ export interface RelayWorkerOptions extends RelayActivityDeps {
 }
 
 export const WORKFLOWS_PATH = require.resolve('../workflows');
+
+/** What a prebuilt bundle (bundleWorkflowCode) of the relay's workflows needs: the code and its failure converter. */
+export const WORKFLOW_BUNDLE_OPTIONS = { workflowsPath: WORKFLOWS_PATH, failureConverterPath: FAILURE_CONVERTER_PATH };
 
 export function buildActivities(deps: RelayActivityDeps) {
   return {

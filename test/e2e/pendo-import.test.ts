@@ -54,6 +54,7 @@ before(async () => {
     TEMPORAL_NAMESPACE: env.namespace ?? 'default',
     RELAY_TASK_QUEUE: uniqueId('e2e-pendo'),
     RELAY_HTTP_PORT: '0',
+    RELAY_WORKER_HTTP_PORT: '0',
     RELAY_API_KEY: API_KEY,
     RELAY_PAYLOAD_KEY: TEST_PAYLOAD_KEY,
     RELAY_PAYLOAD_KEY_ID: 'test-key',

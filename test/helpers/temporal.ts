@@ -14,14 +14,13 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { temporalCliPath, temporalTestServerPath } from '../../src/dev/temporal-binaries';
-import { EncryptionCodec } from '../../src/temporal/encryption-codec';
-import { relayDataConverter } from '../../src/temporal/data-converter';
-import { WORKFLOWS_PATH } from '../../src/workers/relay-worker';
+import { payloadCodec, relayDataConverter } from '../../src/temporal/data-converter';
+import { WORKFLOW_BUNDLE_OPTIONS } from '../../src/workers/relay-worker';
 import { RELAY_SEARCH_ATTRIBUTES, RelayReason, RelayStatus } from '../../src/workflows/search-attributes';
 
 /** A fixed key, so histories recorded in tests replay in tests. Never used outside tests. */
 export const TEST_PAYLOAD_KEY = Buffer.alloc(32, 7).toString('base64');
-export const testCodec = () => EncryptionCodec.fromBase64('test-key', TEST_PAYLOAD_KEY);
+export const testCodec = () => payloadCodec({ id: 'test-key', key: TEST_PAYLOAD_KEY });
 export const testDataConverter = () => relayDataConverter(testCodec());
 
 let runtimeInstalled = false;
@@ -64,7 +63,7 @@ export async function createDevServerEnv(): Promise<TestWorkflowEnvironment> {
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** Webpack runs once per test file, not once per worker. */
 export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  bundle ??= bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: new DefaultLogger('WARN') });
+  bundle ??= bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') });
   return bundle;
 }
 

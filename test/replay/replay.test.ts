@@ -1,5 +1,6 @@
 // Replays committed histories of real runs against today's workflow code: a change that would break
 // running workflows fails here. Record new histories with test/replay/record-histories.ts.
+import { FAILURE_CONVERTER_PATH } from '../../src/temporal/data-converter';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -83,6 +84,7 @@ describe('replay of recorded histories', () => {
   test('negative control: reordered workflow code raises a determinism violation on every history', async () => {
     const bundle = await bundleWorkflowCode({
       workflowsPath: require.resolve('./nondeterministic'),
+      failureConverterPath: FAILURE_CONVERTER_PATH,
       logger: new DefaultLogger('WARN'),
     });
     const results = Worker.runReplayHistories(

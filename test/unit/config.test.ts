@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { cm360Credentials, ConfigError, loadConfig } from '../../src/config/env';
+import { cm360Credentials, ConfigError, loadConfig, payloadKeys } from '../../src/config/env';
+import { payloadCodec } from '../../src/temporal/data-converter';
 
 describe('loadConfig', () => {
   test('defaults follow the Flow D durations', () => {
@@ -37,5 +38,70 @@ describe('loadConfig', () => {
     });
     assert.equal(cm360Credentials(loadConfig({ CM360_SERVICE_ACCOUNT_KEY_FILE: '/k.json' }))?.type, 'service-account');
     assert.throws(() => cm360Credentials(loadConfig({ CM360_OAUTH_CLIENT_ID: 'id' })), /CM360_OAUTH_REFRESH_TOKEN/);
+  });
+});
+
+describe('payload keys', () => {
+  const KEY_A = Buffer.alloc(32, 1).toString('base64');
+  const KEY_B = Buffer.alloc(32, 2).toString('base64');
+  const refuses = (env: Record<string, string>, variable: RegExp, secret?: string) =>
+    assert.throws(
+      () => loadConfig(env),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.match(err.message, variable);
+        if (secret) assert.ok(!err.message.includes(secret), 'the key is never echoed');
+        return true;
+      },
+    );
+
+  test('the current key encrypts; previous keys, each with its id, only decrypt', () => {
+    const env = loadConfig({
+      RELAY_PAYLOAD_KEY: KEY_B,
+      RELAY_PAYLOAD_KEY_ID: 'relay-2026',
+      RELAY_PAYLOAD_PREVIOUS_KEYS: ` relay-2025:${KEY_A} `,
+    });
+    assert.deepEqual(payloadKeys(env), {
+      current: { id: 'relay-2026', key: KEY_B },
+      previous: [{ id: 'relay-2025', key: KEY_A }],
+    });
+    const codec = payloadCodec(payloadKeys(env).current, payloadKeys(env).previous);
+    assert.ok(codec);
+  });
+
+  for (const [what, key] of [
+    ['not base64', 'this is not a key at all, not even close!!!='],
+    ['16 bytes', Buffer.alloc(16, 3).toString('base64')],
+    ['33 bytes', Buffer.alloc(33, 3).toString('base64')],
+    ['hex instead of base64', Buffer.alloc(32, 3).toString('hex')],
+  ] as const) {
+    test(`a malformed current key (${what}) refuses to start, naming the variable, not the key`, () => {
+      refuses({ RELAY_PAYLOAD_KEY: key }, /RELAY_PAYLOAD_KEY: a key is 32 random bytes in base64/, key);
+    });
+  }
+
+  test('malformed previous keys are named by position, never echoed', () => {
+    const short = Buffer.alloc(8, 4).toString('base64');
+    refuses(
+      { RELAY_PAYLOAD_KEY: KEY_A, RELAY_PAYLOAD_PREVIOUS_KEYS: `old:${KEY_B},broken:${short},${KEY_B}` },
+      /RELAY_PAYLOAD_PREVIOUS_KEYS: entry 2 is not id:key[\s\S]*entry 3 is not id:key/,
+      short,
+    );
+  });
+
+  test('two keys with one id are refused: a payload must name exactly one key', () => {
+    refuses(
+      { RELAY_PAYLOAD_KEY: KEY_A, RELAY_PAYLOAD_KEY_ID: 'k1', RELAY_PAYLOAD_PREVIOUS_KEYS: `k1:${KEY_B}` },
+      /RELAY_PAYLOAD_PREVIOUS_KEYS: key id\(s\) k1 given twice/,
+    );
+  });
+
+  test('a key id with characters other than letters, digits, dots, dashes and underscores is refused', () => {
+    refuses({ RELAY_PAYLOAD_KEY: KEY_A, RELAY_PAYLOAD_KEY_ID: 'my key' }, /RELAY_PAYLOAD_KEY_ID/);
+  });
+
+  test('the codec token is at least 16 url-safe characters', () => {
+    refuses({ RELAY_CODEC_TOKEN: 'short' }, /RELAY_CODEC_TOKEN/);
+    assert.equal(loadConfig({ RELAY_CODEC_TOKEN: 'a'.repeat(24) }).RELAY_CODEC_TOKEN, 'a'.repeat(24));
   });
 });

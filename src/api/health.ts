@@ -1,0 +1,48 @@
+// Liveness and readiness, for the api and the worker alike. /healthz: the process answers (restart it when it
+// does not). /readyz: it can do its work now (Temporal reachable, config loadable); take it out of rotation
+// when it cannot. Neither needs the api key, and neither names a secret.
+import Fastify, { type FastifyInstance } from 'fastify';
+
+/** Each check resolves when all is well, or rejects saying what is wrong. */
+export type ReadinessChecks = Record<string, () => Promise<void>>;
+
+const READINESS_TIMEOUT_MS = 2_000;
+
+/** Every check's outcome ('ok' or what is wrong), none waited on longer than the timeout. */
+export async function runReadiness(
+  checks: ReadinessChecks,
+  timeoutMs = READINESS_TIMEOUT_MS,
+): Promise<{ ready: boolean; checks: Record<string, string> }> {
+  const entries = await Promise.all(
+    Object.entries(checks).map(async ([name, check]) => {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([check(), timeout]);
+        return [name, 'ok'] as const;
+      } catch (err) {
+        return [name, (err as Error).message] as const;
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return { ready: entries.every(([, v]) => v === 'ok'), checks: Object.fromEntries(entries) };
+}
+
+export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChecks): void {
+  app.get('/healthz', (_request, reply) => reply.send({ ok: true }));
+  app.get('/readyz', async (_request, reply) => {
+    const { ready, checks: outcome } = await runReadiness(checks);
+    return reply.code(ready ? 200 : 503).send({ ready, checks: outcome });
+  });
+}
+
+/** The worker's HTTP face: health only (no api key, no routes that act). */
+export function buildHealthServer(checks: ReadinessChecks): FastifyInstance {
+  const app = Fastify({ logger: false });
+  registerHealthRoutes(app, checks);
+  return app;
+}
