@@ -48,6 +48,22 @@ describe('sha256Hex / isSha256Hex', () => {
 });
 
 describe('normalizeEmail', () => {
+  for (const [what, raw] of [
+    ['a zero-width space (U+200B)', 'jane\u200b.doe@example.com'],
+    ['a right-to-left override (U+202E)', '\u202ejane.doe@example.com'],
+    ['a NUL', 'jane.doe\u0000@example.com'],
+    ['a BOM and a soft hyphen', '\ufeffjane.d\u00adoe@example.com'],
+    ['a zero-width joiner and a line break', 'jane.doe@exam\u200dple.com\n'],
+  ] as const) {
+    test(`strips ${what} before normalizing: the hash is the one of the address people see`, () => {
+      assert.equal(value(normalizeEmail(raw)), 'jane.doe@example.com');
+    });
+  }
+
+  test('drops an email with half a surrogate pair: no UTF-8 form, no hash anyone can match', () => {
+    assert.equal(reason(normalizeEmail('jane\ud800@example.com')), 'not an email address');
+  });
+
   test('trims before lowercasing and removing gmail dots', () => {
     const v = value(normalizeEmail('  Jefferson.Loves.Hiking@GMAIL.com '));
     assert.equal(v, 'jeffersonloveshiking@gmail.com');
@@ -136,10 +152,16 @@ describe('normalizePhone', () => {
     );
   });
 
-  test('drops a number the library cannot read as valid in the region', () => {
+  test('drops a number that is not even possible in the region (wrong length), or an unknown region', () => {
     assert.equal(reason(normalizePhone('555', { region: 'US' })), 'phone number could not be read as E.164');
-    assert.equal(reason(normalizePhone('000 000 0001', { region: 'US' })), 'phone number could not be read as E.164');
+    assert.equal(reason(normalizePhone('201 555 01234', { region: 'US' })), 'phone number could not be read as E.164');
     assert.equal(reason(normalizePhone('800-555-0100', { region: 'ZZ' })), 'phone number could not be read as E.164');
+  });
+
+  test('formats a possible national number the metadata calls invalid (new ranges come before the library knows them)', () => {
+    // 123 is no US area code today; the number has a possible length, and the user typed it so.
+    assert.equal(value(normalizePhone('(123) 456-7890', { region: 'US' })), '+11234567890');
+    assert.equal(value(normalizePhone('000 000 0001', { region: 'US' })), '+10000000001');
   });
 
   test('passes a SHA-256 through, lowercased', () => {
@@ -152,6 +174,12 @@ describe('names and street address', () => {
     assert.equal(value(normalizeFirstName('  Zoë ')), 'zoë');
     assert.equal(value(normalizeLastName('\tMcDonald-Smith ')), 'mcdonald-smith');
     assert.equal(value(normalizeStreetAddress(' 1600 Amphitheatre Pkwy ')), '1600 amphitheatre pkwy');
+  });
+
+  test('invisible characters are stripped from names and streets as from emails', () => {
+    assert.equal(value(normalizeFirstName('Zo\u200bë\u0000')), 'zoë');
+    assert.equal(value(normalizeStreetAddress('1600\u202e Amphitheatre Pkwy')), '1600 amphitheatre pkwy');
+    assert.equal(reason(normalizeLastName('\u200b\u200d')), 'last name is empty');
   });
 
   test('empty after trimming is dropped', () => {

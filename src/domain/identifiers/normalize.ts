@@ -4,6 +4,7 @@
 // and workflow history, none of which may carry the plaintext.
 import { createHash } from 'node:crypto';
 import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+import { visible } from '../text';
 import type { PlainIdentity } from './types';
 
 export type NormalizeResult = { ok: true; value: string } | { ok: false; reason: string };
@@ -40,10 +41,11 @@ function drop(reason: string): NormalizeResult {
 const DOTLESS_LOCAL_PART_DOMAINS = new Set(['gmail.com', 'googlemail.com']);
 
 export function normalizeEmail(raw: string): NormalizeResult {
-  const trimmed = raw.trim();
+  const trimmed = visible(raw).trim();
   if (trimmed === '') return drop('email is empty');
   if (isSha256Hex(trimmed)) return ok(trimmed.toLowerCase());
   const email = trimmed.toLowerCase().replace(/\s+/g, '');
+  if (email.includes('\uFFFD')) return drop('not an email address');
   const parts = email.split('@');
   if (parts.length !== 2) return drop('not an email address');
   const [local = '', domain = ''] = parts;
@@ -61,7 +63,7 @@ const MAX_E164_DIGITS = 15;
 const PHONE_UNREADABLE = 'phone number could not be read as E.164';
 
 export function normalizePhone(raw: string, opts: NormalizeOptions = {}): NormalizeResult {
-  const trimmed = raw.trim();
+  const trimmed = visible(raw).trim();
   if (trimmed === '') return drop('phone number is empty');
   if (isSha256Hex(trimmed)) return ok(trimmed.toLowerCase());
   if (!PHONE_CHARS.test(trimmed)) return drop('phone number contains characters other than digits and separators');
@@ -82,13 +84,15 @@ export function normalizePhone(raw: string, opts: NormalizeOptions = {}): Normal
     return drop('phone number has no country code and no region is configured');
   }
   if (!isSupportedCountry(region)) return drop(PHONE_UNREADABLE);
+  // A possible number (the right length for the region) is formatted even where the metadata calls it invalid:
+  // new ranges are handed out before the library knows them, and Google hashes whatever the user entered.
   const parsed = parsePhoneNumberFromString(trimmed, region);
-  if (!parsed?.isValid()) return drop(PHONE_UNREADABLE);
+  if (!parsed?.isPossible()) return drop(PHONE_UNREADABLE);
   return ok(parsed.number);
 }
 
 function lowercaseText(raw: string, emptyReason: string): NormalizeResult {
-  const trimmed = raw.trim();
+  const trimmed = visible(raw).trim();
   if (trimmed === '') return drop(emptyReason);
   return ok(trimmed.toLowerCase());
 }
@@ -106,7 +110,7 @@ export function normalizeStreetAddress(raw: string): NormalizeResult {
 }
 
 function plainText(raw: string, emptyReason: string): NormalizeResult {
-  const trimmed = raw.trim();
+  const trimmed = visible(raw).trim();
   return trimmed === '' ? drop(emptyReason) : ok(trimmed);
 }
 
@@ -123,7 +127,7 @@ export function normalizePostalCode(raw: string): NormalizeResult {
 }
 
 export function normalizeCountryCode(raw: string): NormalizeResult {
-  const trimmed = raw.trim();
+  const trimmed = visible(raw).trim();
   // Checked before uppercasing: 'ß'.toUpperCase() is 'SS', which would otherwise pass as a country.
   if (!/^[A-Za-z]{2}$/.test(trimmed)) return drop('countryCode must be exactly two letters');
   return ok(trimmed.toUpperCase());
