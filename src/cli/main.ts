@@ -7,6 +7,7 @@ import { startGoogleAdsEmulator } from '../sandbox/google-ads';
 import { Client, Connection } from '@temporalio/client';
 import { loadRelayConfigFile } from '../config/conversion-events';
 import { payloadKeys, type Env } from '../config/env';
+import { describeTemporalConnection, temporalConnectionSettings } from '../temporal/connection';
 import { DEMO_PENDO, startHubSpotEmulator } from '../sandbox/hubspot';
 import { startPendoEmulator } from '../sandbox/pendo';
 import { applyCallsSchedule, CALLS_SCHEDULE_ID } from '../schedules/calls-hubspot-pull';
@@ -60,14 +61,15 @@ async function main(argv: string[]): Promise<number> {
     case 'api':
     case 'worker': {
       const env = loadConfig(process.env);
+      const temporal = temporalConnectionSettings(process.env);
       if (command === 'api') {
-        const api = await startApi(env);
-        console.log(`api listening on ${api.url}`);
+        const api = await startApi(env, { temporal });
+        console.log(`api listening on ${api.url}, ${describeTemporalConnection(temporal)}`);
         process.once('SIGTERM', () => void api.stop());
         process.once('SIGINT', () => void api.stop());
       } else {
-        const running = await startWorker(env);
-        console.log(`worker polling task queue ${env.RELAY_TASK_QUEUE} on ${env.TEMPORAL_ADDRESS}`);
+        const running = await startWorker(env, { temporal });
+        console.log(`worker polling task queue ${env.RELAY_TASK_QUEUE} on ${describeTemporalConnection(temporal)}`);
         process.once('SIGTERM', () => void running.stop());
         process.once('SIGINT', () => void running.stop());
         await running.done;
@@ -250,14 +252,15 @@ function apiTarget(env: Env): ApiTarget {
 
 async function applySchedules(env: Env, which: 'pendo' | 'calls'): Promise<number> {
   const file = env.RELAY_CONFIG ? loadRelayConfigFile(env.RELAY_CONFIG) : undefined;
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  const temporal = temporalConnectionSettings(process.env);
+  const connection = await Connection.connect(temporal.clientOptions);
   try {
     // The schedule's arguments hold no personal data; they are encrypted like every payload when the key is set.
     const keys = payloadKeys(env);
     const dataConverter = keys.current ? relayDataConverter(payloadCodec(keys.current, keys.previous)) : undefined;
     const client = new Client({
       connection,
-      namespace: env.TEMPORAL_NAMESPACE,
+      namespace: temporal.namespace,
       ...(dataConverter ? { dataConverter } : {}),
     });
     if (which === 'pendo') {

@@ -34,6 +34,7 @@ import {
 } from '../schedules/pendo-import';
 import { cm360Credentials, ConfigError, payloadKeys, type Env } from '../config/env';
 import type { Cm360Timing } from '../domain/cm360/outcomes';
+import { temporalConnectionSettings, type TemporalConnectionSettings } from '../temporal/connection';
 import { payloadCodec, relayDataConverter } from '../temporal/data-converter';
 import { createRelayWorker, type RelayWorkerOptions } from './relay-worker';
 
@@ -218,7 +219,21 @@ async function closedWorkflows(client: Client, ids: string[]): Promise<string[]>
   return states.filter((id): id is string => id !== undefined);
 }
 
+/**
+ * Where Temporal is and how to reach it. `relay api` / `relay worker` load it from the whole environment
+ * (TLS, mTLS, API key, a temporal.toml profile); without it (tests, npm start's local dev server) it is the
+ * plaintext TEMPORAL_ADDRESS and TEMPORAL_NAMESPACE of the parsed config.
+ */
+export function temporalSettings(env: Env, given?: TemporalConnectionSettings): TemporalConnectionSettings {
+  return (
+    given ??
+    temporalConnectionSettings({ TEMPORAL_ADDRESS: env.TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE: env.TEMPORAL_NAMESPACE })
+  );
+}
+
 export interface StartWorkerOptions {
+  /** The Temporal connection (see temporalSettings); default: the config's address and namespace, plaintext. */
+  temporal?: TemporalConnectionSettings;
   /** Called with what applying each schedule did ('created', 'updated', 'unchanged', 'paused', 'absent'). */
   onSchedule?: (outcome: ApplyOutcome, scheduleId: string) => void;
   /** A prebuilt workflow bundle (bundleWorkflowCode): the worker then starts without running webpack. */
@@ -250,9 +265,10 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
   const cm360 = cm360Batchers(env);
   const googleAds = googleAdsUploaders(env);
   const limiter = hubSpotLimiter(env);
-  const connection = await NativeConnection.connect({ address: env.TEMPORAL_ADDRESS });
+  const temporal = temporalSettings(env, opts.temporal);
+  const connection = await NativeConnection.connect(temporal.workerOptions);
   const dataConverter = relayDataConverter(codec);
-  const client = new Client({ connection, namespace: env.TEMPORAL_NAMESPACE, dataConverter });
+  const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
   const pendoDeps: PendoActivityDeps = {
     config: file?.pendo,
     hubspot: hubSpotRecords(env, limiter),
@@ -261,7 +277,7 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
   };
   const worker = await createRelayWorker({
     connection,
-    namespace: env.TEMPORAL_NAMESPACE,
+    namespace: temporal.namespace,
     taskQueue: env.RELAY_TASK_QUEUE,
     dataConverter,
     cm360: { batchers: cm360.batchers },
@@ -291,7 +307,7 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
       const state = worker.getState();
       return state === 'RUNNING' ? Promise.resolve() : Promise.reject(new Error(`the worker is ${state}`));
     },
-    ...temporalReadiness(client, env.TEMPORAL_NAMESPACE),
+    ...temporalReadiness(client, temporal.namespace),
     ...configReadiness(env),
   });
   const done = worker.run().finally(async () => {
@@ -317,13 +333,14 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
-export async function startApi(env: Env): Promise<RunningApi> {
+export async function startApi(env: Env, opts: { temporal?: TemporalConnectionSettings } = {}): Promise<RunningApi> {
   if (!env.RELAY_API_KEY) throw new ConfigError('RELAY_API_KEY is required: the bearer key callers of the api send');
   const codec = relayCodec(env);
-  const connection = await Connection.connect({ address: env.TEMPORAL_ADDRESS });
+  const settings = temporalSettings(env, opts.temporal);
+  const connection = await Connection.connect(settings.clientOptions);
   const temporal = new Client({
     connection,
-    namespace: env.TEMPORAL_NAMESPACE,
+    namespace: settings.namespace,
     dataConverter: relayDataConverter(codec),
   });
   const file = relayConfigFile(env);
@@ -353,7 +370,7 @@ export async function startApi(env: Env): Promise<RunningApi> {
     codec: env.RELAY_SERVE_CODEC
       ? { codec, corsOrigins: env.RELAY_CODEC_CORS_ORIGINS, token: env.RELAY_CODEC_TOKEN }
       : undefined,
-    readiness: { ...temporalReadiness(temporal, env.TEMPORAL_NAMESPACE), ...configReadiness(env) },
+    readiness: { ...temporalReadiness(temporal, settings.namespace), ...configReadiness(env) },
     pendo: {
       temporal,
       taskQueue: env.RELAY_TASK_QUEUE,
