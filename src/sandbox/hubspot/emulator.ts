@@ -5,8 +5,9 @@
 // cursor paging, property definitions of every type the Pendo import translates, the rolling 10-second request
 // budget with its rate-limit headers, and synthetic records generated on the fly (a million contacts cost no
 // memory). Call search is modelled with HubSpot's filters, one sort, `after` offsets, 200 a page and the
-// 10,000-result cap; search on other objects only as far as its `total` (no filters). Writes, pipelines and
-// property validation are not modelled.
+// 10,000-result cap; search on other objects only as far as its `total` (no filters). Form submissions are
+// modelled as HubSpot's legacy v1 submissions API serves them (newest first, offset `after` cursors, 50 a page).
+// Writes, pipelines and property validation are not modelled.
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -67,6 +68,41 @@ export interface HubSpotCallSeed {
   dealIds?: string[];
 }
 
+/** One field of a form submission as HubSpot lists it; a multi-checkbox field can appear several times. */
+export interface HubSpotFormSubmissionField {
+  name: string;
+  value: string;
+  /** The object the field's property belongs to; default `0-1` (contacts), as for most form fields. */
+  objectTypeId?: string;
+}
+
+/** A submission for `addFormSubmission`. */
+export interface HubSpotFormSubmissionSeed {
+  /** A UUID, unique within the form; default a random one. */
+  conversionId?: string;
+  /** Epoch ms; default the emulator's clock. */
+  submittedAt?: number;
+  /** A record for one value per field; a list keeps HubSpot's repeated entries (multi-checkbox fields). */
+  values: Record<string, string> | HubSpotFormSubmissionField[];
+  pageUrl?: string;
+}
+
+/** A stored submission, exactly as GET /form-integrations/v1/submissions/forms/{formGuid} returns it. */
+export interface HubSpotStoredFormSubmission {
+  conversionId: string;
+  submittedAt: number;
+  values: { name: string; value: string; objectTypeId: string }[];
+  pageUrl?: string;
+}
+
+/** Options of `addSyntheticFormSubmissions`: its number `i` (0-based) is submitted at `startMs + i * stepMs`. */
+export interface HubSpotSyntheticFormSubmissions {
+  /** Epoch ms of the first (oldest); default `count * stepMs` before the emulator's clock. */
+  startMs?: number;
+  /** Default 1000; 0 submits them all in the same millisecond. */
+  stepMs?: number;
+}
+
 export interface HubSpotEmulatorOptions {
   /** 0 (default) picks a free port. */
   port?: number;
@@ -85,7 +121,10 @@ export interface HubSpotEmulatorOptions {
 export interface HubSpotEmulator {
   /** `http://host:port`, for the SDK's `basePath`. */
   basePath: string;
-  /** Every request to HubSpot's API (/crm, /calling), oldest first. Cleared in place by DELETE /_sandbox/requests. */
+  /**
+   * Every request to HubSpot's API (/crm, /calling, /form-integrations), oldest first. Cleared in place by
+   * DELETE /_sandbox/requests.
+   */
   requests: HubSpotRecordedRequest[];
   /**
    * Creates the contact or merges the properties into it (null removes a value). `at` (epoch ms, default now)
@@ -113,6 +152,28 @@ export interface HubSpotEmulator {
     properties: HubSpotSeedProperties,
     links?: { contactIds?: string[]; dealIds?: string[] },
   ): void;
+  /**
+   * Registers a form (a UUID, compared case-insensitively) without submissions, so its endpoint answers 200 with no
+   * results instead of 404. Registering a known form again changes nothing. A first submission registers its form
+   * too.
+   */
+  addForm(formGuid: string): void;
+  /**
+   * Stores a submission of the form (registering the form if need be) and returns it as the API will. Throws for a
+   * form GUID that is not a UUID, a conversionId the form already has, or a bad timestamp.
+   */
+  addFormSubmission(formGuid: string, submission: HubSpotFormSubmissionSeed): HubSpotStoredFormSubmission;
+  /**
+   * `count` synthetic submissions (see syntheticFormSubmissionValues), oldest first in the returned list;
+   * numbered on from the emulator's previous synthetic submissions, so repeated calls never share an order id.
+   */
+  addSyntheticFormSubmissions(
+    formGuid: string,
+    count: number,
+    opts?: HubSpotSyntheticFormSubmissions,
+  ): HubSpotStoredFormSubmission[];
+  /** The form's submissions in the API's order (newest first), as copies; empty for an unknown form. */
+  formSubmissions(formGuid: string): HubSpotStoredFormSubmission[];
   setFault(fault?: HubSpotEmulatorFault): void;
   close(): Promise<void>;
 }
@@ -336,7 +397,7 @@ export const HUBSPOT_CALL_DISPOSITION_IDS = {
 } as const;
 
 /** Paths that are HubSpot's API (authenticated, budgeted, recorded), as opposed to the control API. */
-const API_PREFIXES = ['/crm/', '/calling/', '/calls/'];
+const API_PREFIXES = ['/crm/', '/calling/', '/calls/', '/form-integrations/'];
 const BATCH_READ_MAX = 100;
 const LIST_LIMIT_MAX = 100;
 const ASSOCIATIONS_LIMIT_MAX = 500;
@@ -348,6 +409,10 @@ const SEARCH_RESULTS_MAX = 10_000;
 const SEARCH_FILTER_GROUPS_MAX = 5;
 const SEARCH_FILTERS_PER_GROUP_MAX = 10;
 const SEARCH_FILTERS_MAX = 25;
+const FORM_SUBMISSIONS_LIMIT_DEFAULT = 20;
+const FORM_SUBMISSIONS_LIMIT_MAX = 50;
+/** HubSpot form GUIDs are UUIDs; the emulator accepts any version, in either case. */
+const FORM_GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const idSchema = z
   .union([z.string(), z.number().int().nonnegative()])
@@ -366,6 +431,19 @@ const seedCallSchema = z.object({
   properties: seedPropertiesSchema.default({}),
   contactIds: z.array(idSchema).optional(),
   dealIds: z.array(idSchema).optional(),
+});
+const formFieldSchema = z.object({
+  name: z.string().min(1),
+  value: z.string(),
+  objectTypeId: z.string().min(1).optional(),
+});
+const seedFormSubmissionSchema = z.object({
+  conversionId: z.string().min(1).optional(),
+  submittedAt: z
+    .union([z.iso.datetime({ offset: true }).transform((v) => Date.parse(v)), z.number().int().nonnegative()])
+    .optional(),
+  values: z.union([z.record(z.string().min(1), z.string()), z.array(formFieldSchema)]),
+  pageUrl: z.string().optional(),
 });
 const timesSchema = z.number().int().positive().optional();
 export const hubSpotFaultSchema = z.discriminatedUnion('type', [
@@ -507,6 +585,40 @@ export function syntheticCallProperties(n: number, modifiedAtMs: number): Record
   };
 }
 
+/**
+ * The values of synthetic form submission number `n` (0-based): a fictional person (`synthetic-<n>@example.com`,
+ * a 555-01xx phone number) and the hidden field `gtag_transaction_id` carrying the order id `SYN-<n>`.
+ */
+export function syntheticFormSubmissionValues(n: number): Record<string, string> {
+  return {
+    email: `synthetic-${n}@example.com`,
+    firstname: 'Synthetic',
+    lastname: `Person ${n}`,
+    phone: `+1 212-555-01${String(n % 100).padStart(2, '0')}`,
+    company: `Synthetic company ${n % 50}`,
+    gtag_transaction_id: `SYN-${n}`,
+  };
+}
+
+/** The API's order: newest first; submissions of the same millisecond by conversionId, descending. */
+function newestFirst(a: HubSpotStoredFormSubmission, b: HubSpotStoredFormSubmission): number {
+  if (a.submittedAt !== b.submittedAt) return b.submittedAt - a.submittedAt;
+  return a.conversionId < b.conversionId ? 1 : a.conversionId > b.conversionId ? -1 : 0;
+}
+
+// The submissions cursor is opaque to clients, as HubSpot's is: an offset into the newest-first list, encoded.
+const encodeFormCursor = (offset: number) => Buffer.from(`offset:${offset}`).toString('base64url');
+function decodeFormCursor(after: string): number | undefined {
+  const m = /^offset:(\d{1,9})$/.exec(Buffer.from(after, 'base64url').toString('utf8'));
+  const offset = m?.[1] === undefined ? NaN : Number(m[1]);
+  return Number.isSafeInteger(offset) && encodeFormCursor(offset) === after ? offset : undefined;
+}
+
+const copySubmission = (s: HubSpotStoredFormSubmission): HubSpotStoredFormSubmission => ({
+  ...s,
+  values: s.values.map((v) => ({ ...v })),
+});
+
 /** How search compares a property: as a point in time, a number, a record id (digits of any length) or text. */
 type ValueKind = 'time' | 'number' | 'id' | 'text';
 const CALL_PROPERTY_TYPES = new Map(BUILT_IN_PROPERTIES.calls.map(([name, , type]) => [name, type]));
@@ -636,6 +748,10 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
   const window: number[] = [];
   /** Counts of API requests since the last reset, kept even when `requests` is not. */
   const stats = { requests: 0, throttled: 0, firstAt: 0, lastAt: 0 };
+  /** Lower-cased form GUID → its submissions in the API's order (newest first), and their conversionIds. */
+  const forms = new Map<string, { list: HubSpotStoredFormSubmission[]; ids: Set<string> }>();
+  /** Number of the next synthetic submission, across forms. */
+  let nextSyntheticSubmission = 0;
 
   function upsert(
     type: HubSpotObjectType,
@@ -707,6 +823,79 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     upsert('calls', id, properties);
     linkCall(id, links);
   }
+
+  /** The form, registered if need be; throws for a GUID that is not a UUID. */
+  function formOf(formGuid: string): { list: HubSpotStoredFormSubmission[]; ids: Set<string> } {
+    if (!FORM_GUID.test(formGuid)) throw new Error(`form GUID ${formGuid} is not a UUID`);
+    const key = formGuid.toLowerCase();
+    let form = forms.get(key);
+    if (!form) forms.set(key, (form = { list: [], ids: new Set() }));
+    return form;
+  }
+
+  /**
+   * A seed as it will be stored, its conversionId taken in `ids`; throws for a bad seed, or a conversionId the
+   * form already has (before `ids` changes).
+   */
+  function storedSubmission(seed: HubSpotFormSubmissionSeed, ids: Set<string>): HubSpotStoredFormSubmission {
+    const conversionId = seed.conversionId ?? randomUUID();
+    if (conversionId === '') throw new Error('conversionId must not be empty');
+    if (ids.has(conversionId)) throw new Error(`the form already has a submission ${conversionId}`);
+    const submittedAt = seed.submittedAt ?? now();
+    if (!Number.isSafeInteger(submittedAt) || submittedAt < 0) throw new Error('submittedAt must be epoch ms');
+    const fields: HubSpotFormSubmissionField[] = Array.isArray(seed.values)
+      ? seed.values
+      : Object.entries(seed.values).map(([name, value]) => ({ name, value }));
+    const values = fields.map((f) => ({ name: f.name, value: f.value, objectTypeId: f.objectTypeId ?? '0-1' }));
+    ids.add(conversionId);
+    return { conversionId, submittedAt, values, ...(seed.pageUrl !== undefined ? { pageUrl: seed.pageUrl } : {}) };
+  }
+
+  function addFormSubmission(formGuid: string, seed: HubSpotFormSubmissionSeed): HubSpotStoredFormSubmission {
+    const { list, ids } = formOf(formGuid);
+    const submission = storedSubmission(seed, ids);
+    // Binary search for the place in newest-first order: a submission of now goes to the head.
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (newestFirst(list[mid] as HubSpotStoredFormSubmission, submission) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, submission);
+    return copySubmission(submission);
+  }
+
+  function addSyntheticFormSubmissions(
+    formGuid: string,
+    count: number,
+    opts: HubSpotSyntheticFormSubmissions = {},
+  ): HubSpotStoredFormSubmission[] {
+    if (!Number.isInteger(count) || count < 0) throw new RangeError('count must be a non-negative integer');
+    const stepMs = opts.stepMs ?? 1000;
+    const startMs = opts.startMs ?? now() - count * stepMs;
+    if (!Number.isSafeInteger(startMs) || startMs < 0 || !Number.isSafeInteger(stepMs) || stepMs < 0) {
+      throw new RangeError('startMs must be epoch ms, stepMs a non-negative integer');
+    }
+    const { list, ids } = formOf(formGuid);
+    const added = Array.from({ length: count }, (_, i) =>
+      storedSubmission(
+        {
+          submittedAt: startMs + i * stepMs,
+          values: syntheticFormSubmissionValues(nextSyntheticSubmission + i),
+          pageUrl: 'https://www.example.com/synthetic-form',
+        },
+        ids,
+      ),
+    );
+    nextSyntheticSubmission += count;
+    // One sort for the lot: inserting a million submissions one by one would be quadratic.
+    list.push(...added);
+    list.sort(newestFirst);
+    return added.map(copySubmission);
+  }
+
+  const formSubmissions = (formGuid: string) => (forms.get(formGuid.toLowerCase())?.list ?? []).map(copySubmission);
 
   /** The ids associated with a record, in id order. */
   function associatedIds(from: HubSpotObjectType, to: HubSpotObjectType, id: string): string[] {
@@ -1323,6 +1512,41 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     return { total: recordCount(type), results: page.map((o) => publicObject(type, o, requested)) };
   });
 
+  // A form's submissions, newest first (ties by conversionId, descending), `limit` 1 to 50 (default 20).
+  //
+  // The `after` cursor is an offset into that newest-first list (HubSpot's opaque cursor is taken to be one), not a
+  // position pinned to a submission: it stays valid (never an error) when submissions arrive between page reads, but a
+  // submission that arrives at the head pushes every older one a place down, so the next page starts that many places
+  // early and repeats the last submissions of the previous page. A client pages correctly only if it de-duplicates by
+  // conversionId. The emulator never deletes a submission, so its offsets never skip one.
+  app.get<{ Params: { formGuid: string }; Querystring: Record<string, string | string[]> }>(
+    '/form-integrations/v1/submissions/forms/:formGuid',
+    (req, reply) => {
+      const bad = (message: string) => reply.code(400).send(hubSpotError(message, 'VALIDATION_ERROR'));
+      const limitText = queryOne(req.query.limit);
+      const limit = limitText === undefined ? FORM_SUBMISSIONS_LIMIT_DEFAULT : Number(limitText);
+      if (!/^\d+$/.test(limitText ?? '1') || limit < 1 || limit > FORM_SUBMISSIONS_LIMIT_MAX) {
+        return bad(`limit must be an integer between 1 and ${FORM_SUBMISSIONS_LIMIT_MAX}`);
+      }
+      const after = queryOne(req.query.after);
+      const offset = after === undefined ? 0 : decodeFormCursor(after);
+      if (offset === undefined) return bad('after must be a paging cursor from a previous page');
+      const list = forms.get(req.params.formGuid.toLowerCase())?.list;
+      if (!list) {
+        return reply.code(404).send(hubSpotError(`Form ${req.params.formGuid} does not exist`, 'OBJECT_NOT_FOUND'));
+      }
+      const end = offset + limit;
+      const next = end < list.length ? encodeFormCursor(end) : undefined;
+      const path = req.url.split('?')[0] ?? '';
+      return {
+        results: list.slice(offset, end).map(copySubmission),
+        ...(next
+          ? { paging: { next: { after: next, link: `${basePath.value}${path}?limit=${limit}&after=${next}` } } }
+          : {}),
+      };
+    },
+  );
+
   // HubSpot documents /calling/v1/dispositions (its API logs show /twilio/v1/dispositions); /calls/v1 answers the same.
   for (const path of ['/calling/v1/dispositions', '/calls/v1/dispositions']) {
     app.get(path, () => Object.entries(HUBSPOT_CALL_DISPOSITION_IDS).map(([label, id]) => ({ id, label })));
@@ -1365,6 +1589,25 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     });
     return reply.code(200).send({ ids });
   });
+  // A form's submissions, seeded (one or an array; registers the form); PUT registers a form without any.
+  app.post<{ Params: { formGuid: string } }>('/_sandbox/forms/:formGuid/submissions', (req, reply) => {
+    if (!FORM_GUID.test(req.params.formGuid)) return reply.code(400).send({ error: 'the form GUID must be a UUID' });
+    const items: unknown[] = Array.isArray(req.body) ? req.body : [req.body];
+    const parsed = z.array(seedFormSubmissionSchema).safeParse(items);
+    if (!parsed.success) return reply.code(400).send({ error: z.prettifyError(parsed.error) });
+    const known = forms.get(req.params.formGuid.toLowerCase())?.ids ?? new Set<string>();
+    const ids = parsed.data.map((s) => s.conversionId).filter((id): id is string => id !== undefined);
+    if (ids.some((id) => known.has(id)) || new Set(ids).size !== ids.length) {
+      return reply.code(409).send({ error: 'a conversionId is already taken' });
+    }
+    const stored = parsed.data.map((s) => addFormSubmission(req.params.formGuid, s));
+    return reply.code(200).send({ conversionIds: stored.map((s) => s.conversionId) });
+  });
+  app.put<{ Params: { formGuid: string } }>('/_sandbox/forms/:formGuid', (req, reply) => {
+    if (!FORM_GUID.test(req.params.formGuid)) return reply.code(400).send({ error: 'the form GUID must be a UUID' });
+    formOf(req.params.formGuid);
+    return reply.code(204).send();
+  });
   const syntheticSchema = z.object({
     count: z.number().int().nonnegative(),
     firstId: z.number().int().positive().optional(),
@@ -1393,7 +1636,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
   });
   faults.registerRoutes(app, hubSpotFaultSchema);
 
-  if (opts.seedDemo) seedDemo({ upsertContact, upsertDeal, upsertCompany, addCall }, now());
+  if (opts.seedDemo) seedDemo({ upsertContact, upsertDeal, upsertCompany, addCall, addFormSubmission }, now());
 
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ port: opts.port ?? 0, host });
@@ -1411,6 +1654,10 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     setSyntheticCalls: (calls) => setSynthetic('calls', calls),
     addCall,
     updateCall,
+    addForm: (formGuid) => void formOf(formGuid),
+    addFormSubmission,
+    addSyntheticFormSubmissions,
+    formSubmissions,
     setFault: (fault) => faults.set(fault),
     close: () => app.close(),
   };
@@ -1441,7 +1688,27 @@ export const DEMO_PENDO = {
   accounts: ['demo-account-2001', 'demo-account-2002'],
 } as const;
 
-type Seeder = Pick<HubSpotEmulator, 'upsertContact' | 'upsertDeal' | 'upsertCompany' | 'addCall'>;
+/** The forms of examples/conversion-events.yaml: demo-request-form and newsletter-form-mcc. */
+export const DEMO_FORM_GUIDS = {
+  demoRequest: '5f1c7a2e-8b3d-4c9e-a6f0-2d4b8e1c3a57',
+  newsletter: '0b9e4d61-3f2a-4e8c-9d17-6a5c2f8e4b90',
+} as const;
+/**
+ * The demo form submissions, each with the order id its hidden field `gtag_transaction_id` carries (what the
+ * Google tag recorded as the conversion's transaction id). Demo request form: Jane (2 h ago), Alex, who is not in
+ * the CRM and typed the email with capitals and a trailing space (35 min ago), and the no-deals contact, who left
+ * the optional phone and company empty, so HubSpot lists no value for them (10 min ago); newsletter form: Ravi
+ * (3 h ago) and Taro, not in the CRM either (50 min ago). Fictional people and numbers only.
+ */
+export const DEMO_FORM_SUBMISSIONS = {
+  janeDemoRequest: { conversionId: '6d0f3b8e-2a41-4c7d-9e85-1b3a7c9d2e01', orderId: 'ORD-2026-10481' },
+  alexDemoRequest: { conversionId: '9a2c5e71-4b8d-4f03-a6e2-7d1c8b5f3a02', orderId: 'ORD-2026-10493' },
+  noDealsDemoRequest: { conversionId: 'c4e81f2a-7d3b-4a96-8c05-2f9e6d1b7a03', orderId: 'ORD-2026-10502' },
+  raviNewsletter: { conversionId: '1b7d9e3c-5f2a-4e81-b0c6-8a4d2f7e9b04', orderId: 'NL-2026-00317' },
+  taroNewsletter: { conversionId: 'e3a6c0d9-8b1f-4d27-95e4-6c2b9a8f1d05', orderId: 'NL-2026-00322' },
+} as const;
+
+type Seeder = Pick<HubSpotEmulator, 'upsertContact' | 'upsertDeal' | 'upsertCompany' | 'addCall' | 'addFormSubmission'>;
 
 /** Fictional people (Google's own documentation examples), never real customer data. */
 function seedDemo(s: Seeder, nowMs: number): void {
@@ -1625,5 +1892,54 @@ function seedDemo(s: Seeder, nowMs: number): void {
       hs_call_status: 'COMPLETED',
     },
     contactIds: [DEMO_CONTACT_IDS.noDeals],
+  });
+  const HOUR = 60 * MINUTE;
+  const form = (
+    guid: string,
+    demo: { conversionId: string; orderId: string },
+    agoMs: number,
+    pageUrl: string,
+    values: Record<string, string>,
+  ) =>
+    s.addFormSubmission(guid, {
+      conversionId: demo.conversionId,
+      submittedAt: nowMs - agoMs,
+      values: { ...values, gtag_transaction_id: demo.orderId },
+      pageUrl,
+    });
+  const demoRequestPage = 'https://www.example.com/demo-request';
+  const newsletterPage = 'https://www.example.com/newsletter';
+  form(DEMO_FORM_GUIDS.demoRequest, DEMO_FORM_SUBMISSIONS.janeDemoRequest, 2 * HOUR, demoRequestPage, {
+    email: 'jane.doe@example.com',
+    firstname: 'Jane',
+    lastname: 'Doe',
+    phone: '+1 650-555-0134',
+    company: 'Example Corp',
+  });
+  form(DEMO_FORM_GUIDS.demoRequest, DEMO_FORM_SUBMISSIONS.alexDemoRequest, 35 * MINUTE, demoRequestPage, {
+    email: 'Alex.Smith@Example.com ',
+    firstname: 'Alex',
+    lastname: 'Smith',
+    phone: '(650) 555-0187',
+    company: 'Example Corp',
+  });
+  form(DEMO_FORM_GUIDS.demoRequest, DEMO_FORM_SUBMISSIONS.noDealsDemoRequest, 10 * MINUTE, demoRequestPage, {
+    email: 'no.deals@example.com',
+    firstname: 'Noa',
+    lastname: 'Deals',
+  });
+  form(DEMO_FORM_GUIDS.newsletter, DEMO_FORM_SUBMISSIONS.raviNewsletter, 3 * HOUR, newsletterPage, {
+    email: 'ravi.kumar@example.de',
+    firstname: 'Ravi',
+    lastname: 'Kumar',
+    phone: '030 5550123',
+    company: 'Example GmbH',
+  });
+  form(DEMO_FORM_GUIDS.newsletter, DEMO_FORM_SUBMISSIONS.taroNewsletter, 50 * MINUTE, newsletterPage, {
+    email: 'taro.yamada@example.jp',
+    firstname: 'Taro',
+    lastname: 'Yamada',
+    phone: '+81 3-5550-0199',
+    company: 'Example KK',
   });
 }
