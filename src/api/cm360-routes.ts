@@ -1,9 +1,9 @@
 // POST /v1/cm360/conversions: validate, hash at the edge, start one enhancement workflow per conversion.
-import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { toCm360UserIdentifiers } from '../domain/cm360/identifiers';
 import { cm360Schedule, type Cm360Timing } from '../domain/cm360/outcomes';
-import { cm360ConversionKey, type Cm360Conversion } from '../domain/cm360/types';
+import type { Cm360Conversion } from '../domain/cm360/types';
 import { hashIdentity } from '../domain/identifiers/hash';
 import type { DroppedIdentifier } from '../domain/identifiers/types';
 import {
@@ -14,6 +14,7 @@ import {
 } from '../workflows/cm360-enhancement';
 import { RelayAccount, RelayDeadline, RelayFlow, RelayStatus } from '../workflows/search-attributes';
 import { cm360CaptureSchema, MAX_CAPTURES_PER_REQUEST, type Cm360Capture } from './cm360-schema';
+import { startAll } from './starts';
 import { toFieldIssues, type FieldIssue } from './validation';
 
 export interface Cm360RouteOptions {
@@ -23,14 +24,16 @@ export interface Cm360RouteOptions {
   profileId: string | undefined;
   timing: Cm360Timing;
   defaultRegion?: string;
-  /** How long starting the workflows may take before the api answers 503. */
+  /** How long starting the workflows may take: what is not started by then is answered `failed`. */
   startTimeoutMs?: number;
   now?: () => number;
 }
 
 /** A capture may be stamped a little ahead of our clock (the API tolerates a minute of skew). */
 const MAX_FUTURE_SKEW_MS = 5 * 60_000;
-const START_CONCURRENCY = 32;
+const START_CONCURRENCY = 64;
+/** The answer is due within this, Temporal up or down (a caller's own timeout is usually 15 s or more). */
+const DEFAULT_START_TIMEOUT_MS = 10_000;
 
 interface Prepared {
   workflowId: string;
@@ -38,7 +41,17 @@ interface Prepared {
   deadlineMs: number;
 }
 
-export type StartedConversion = { workflowId: string; status: 'started' | 'duplicate'; dropped: DroppedIdentifier[] };
+/** One conversion of the request, at its index: what became of it. */
+export interface ConversionResult {
+  index: number;
+  status: 'started' | 'duplicate' | 'invalid' | 'failed';
+  workflowId?: string;
+  dropped?: DroppedIdentifier[];
+  /** Why it is `invalid`, field by field. */
+  issues?: FieldIssue[];
+  /** Why it `failed` (Temporal did not start it): send it again. */
+  reason?: string;
+}
 
 function prepare(
   capture: Cm360Capture,
@@ -82,115 +95,131 @@ function prepare(
   return {
     issues,
     prepared: {
-      workflowId: cm360WorkflowId(cm360ConversionKey(conversion)),
+      workflowId: cm360WorkflowId(conversion),
       input: { profileId, conversion, dropped, timing: opts.timing },
       deadlineMs: schedule.deadlineMs,
     },
   };
 }
 
-async function start(opts: Cm360RouteOptions, p: Prepared): Promise<StartedConversion> {
+function start(opts: Cm360RouteOptions, p: Prepared) {
   const c = p.input.conversion;
-  try {
-    await opts.temporal.workflow.start(cm360EnhancementWorkflow, {
-      workflowId: p.workflowId,
-      taskQueue: opts.taskQueue,
-      args: [p.input],
-      // A failed enhancement may be captured again; a running or enhanced one never runs twice.
-      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-      workflowIdConflictPolicy: 'FAIL',
-      typedSearchAttributes: [
-        { key: RelayFlow, value: CM360_ENHANCEMENT_FLOW },
-        { key: RelayAccount, value: `cm360:${p.input.profileId}:${c.floodlightConfigurationId}` },
-        { key: RelayStatus, value: 'WAITING_FOR_INDEX' },
-        { key: RelayDeadline, value: new Date(p.deadlineMs) },
-      ],
-      staticSummary: `CM360 enhancement · Floodlight ${c.floodlightConfigurationId}/${c.floodlightActivityId} · ordinal ${c.ordinal}`,
-      staticDetails: [
-        '| | |',
-        '|---|---|',
-        `| profile | ${p.input.profileId} |`,
-        `| Floodlight configuration / activity | ${c.floodlightConfigurationId} / ${c.floodlightActivityId} |`,
-        `| ordinal | ${c.ordinal} |`,
-        `| captured | ${new Date(Number(BigInt(c.timestampMicros) / 1000n)).toISOString()} |`,
-        `| deadline | ${new Date(p.deadlineMs).toISOString()} |`,
-        `| identifiers | ${c.userIdentifiers.map((u) => Object.keys(u)[0]).join(', ')} |`,
-        `| dropped | ${p.input.dropped.map((d) => `${d.field} (${d.reason})`).join('; ') || 'none'} |`,
-      ].join('\n'),
-    });
-    return { workflowId: p.workflowId, status: 'started', dropped: p.input.dropped };
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) {
-      return { workflowId: p.workflowId, status: 'duplicate', dropped: p.input.dropped };
-    }
-    throw err;
-  }
-}
-
-async function mapLimited<T, R>(
-  items: T[],
-  limit: number,
-  fn: (item: T) => Promise<R>,
-): Promise<PromiseSettledResult<R>[]> {
-  const results = new Array<PromiseSettledResult<R>>(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T).then(
-        (value) => ({ status: 'fulfilled', value }) as const,
-        (reason: unknown) => ({ status: 'rejected', reason }) as const,
-      );
-    }
+  return opts.temporal.workflow.start(cm360EnhancementWorkflow, {
+    workflowId: p.workflowId,
+    taskQueue: opts.taskQueue,
+    args: [p.input],
+    // A failed enhancement may be captured again; a running or enhanced one never runs twice.
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
+    workflowIdConflictPolicy: 'FAIL',
+    typedSearchAttributes: [
+      { key: RelayFlow, value: CM360_ENHANCEMENT_FLOW },
+      { key: RelayAccount, value: `cm360:${p.input.profileId}:${c.floodlightConfigurationId}` },
+      { key: RelayStatus, value: 'WAITING_FOR_INDEX' },
+      { key: RelayDeadline, value: new Date(p.deadlineMs) },
+    ],
+    staticSummary: `CM360 enhancement · Floodlight ${c.floodlightConfigurationId}/${c.floodlightActivityId} · ordinal ${c.ordinal}`,
+    staticDetails: [
+      '| | |',
+      '|---|---|',
+      `| profile | ${p.input.profileId} |`,
+      `| Floodlight configuration / activity | ${c.floodlightConfigurationId} / ${c.floodlightActivityId} |`,
+      `| ordinal | ${c.ordinal} |`,
+      `| captured | ${new Date(Number(BigInt(c.timestampMicros) / 1000n)).toISOString()} |`,
+      `| deadline | ${new Date(p.deadlineMs).toISOString()} |`,
+      `| identifiers | ${c.userIdentifiers.map((u) => Object.keys(u)[0]).join(', ')} |`,
+      `| dropped | ${p.input.dropped.map((d) => `${d.field} (${d.reason})`).join('; ') || 'none'} |`,
+    ].join('\n'),
   });
-  await Promise.all(lanes);
-  return results;
 }
 
 export function registerCm360Routes(app: FastifyInstance, opts: Cm360RouteOptions): void {
   app.post('/v1/cm360/conversions', async (request, reply) => {
     const body = request.body;
-    const items: unknown[] = Array.isArray(body) ? body : [body];
-    const prefix = (i: number) => (Array.isArray(body) ? [i] : []);
-    if (Array.isArray(body) && (body.length === 0 || body.length > MAX_CAPTURES_PER_REQUEST)) {
+    const batch = Array.isArray(body);
+    const items: unknown[] = batch ? body : [body];
+    if (batch && (body.length === 0 || body.length > MAX_CAPTURES_PER_REQUEST)) {
       return reply.code(400).send({
         error: 'invalid request',
         issues: [{ field: '(body)', message: `send between 1 and ${MAX_CAPTURES_PER_REQUEST} conversions` }],
       });
     }
-    const now = (opts.now ?? Date.now)();
     const profileId = opts.profileId;
-    const issues: FieldIssue[] = [];
-    const prepared: Prepared[] = [];
-    items.forEach((item, i) => {
-      const parsed = cm360CaptureSchema.safeParse(item);
-      if (!parsed.success) {
-        issues.push(...toFieldIssues(parsed.error, prefix(i)));
-        return;
-      }
-      const result = prepare(parsed.data, opts, profileId ?? '', now);
-      const p = Array.isArray(body) ? `[${i}].` : '';
-      issues.push(...result.issues.map((x) => ({ field: `${p}${x.field}`, message: x.message })));
-      if (result.prepared) prepared.push(result.prepared);
-    });
-    if (issues.length > 0) return reply.code(400).send({ error: 'invalid request', issues });
-    if (!profileId) {
-      return reply.code(503).send({ error: 'CM360 is not configured: set CM360_PROFILE_ID' });
-    }
+    if (!profileId) return reply.code(503).send({ error: 'CM360 is not configured: set CM360_PROFILE_ID' });
+    const now = (opts.now ?? Date.now)();
+    const field = (i: number, f: string) => (batch ? `[${i}]${f === '(body)' ? '' : `.${f}`}` : f);
 
-    const deadline = Date.now() + (opts.startTimeoutMs ?? 10_000);
-    const settled = await opts.temporal.connection.withDeadline(deadline, () =>
-      mapLimited(prepared, START_CONCURRENCY, (p) => start(opts, p)),
+    // Each conversion is judged on its own: a bad one is answered `invalid` and never holds up the others.
+    const results: ConversionResult[] = [];
+    const toStart: { index: number; prepared: Prepared }[] = [];
+    items.forEach((item, index) => {
+      const parsed = cm360CaptureSchema.safeParse(item);
+      const result = parsed.success
+        ? prepare(parsed.data, opts, profileId, now)
+        : { issues: toFieldIssues(parsed.error) };
+      if (result.prepared) {
+        toStart.push({ index, prepared: result.prepared });
+        results[index] = {
+          index,
+          workflowId: result.prepared.workflowId,
+          status: 'started',
+          dropped: result.prepared.input.dropped,
+        };
+      } else {
+        const issues = result.issues.map((x) => ({ field: field(index, x.field), message: x.message }));
+        results[index] = { index, status: 'invalid', issues };
+      }
+    });
+    // Two captures of one conversion in one body: the first is started, the others are its duplicates.
+    const first = new Map<string, number>();
+    const unique = toStart.filter(({ index, prepared }) => {
+      const seen = first.get(prepared.workflowId);
+      if (seen === undefined) {
+        first.set(prepared.workflowId, index);
+        return true;
+      }
+      results[index] = { ...results[index]!, status: 'duplicate' };
+      return false;
+    });
+
+    const outcomes = await startAll(
+      unique,
+      {
+        temporal: opts.temporal,
+        concurrency: START_CONCURRENCY,
+        timeoutMs: opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+      },
+      ({ prepared }) => start(opts, prepared),
     );
-    const failed = settled.filter((s) => s.status === 'rejected');
-    const conversions = settled.map((s, i) =>
-      s.status === 'fulfilled' ? s.value : { workflowId: prepared[i]?.workflowId, status: 'not-started' as const },
-    );
-    if (failed.length > 0) {
-      request.log.error({ err: failed[0]?.reason }, 'starting CM360 workflows failed');
-      // Starting is idempotent per conversion key, so the sender can safely send the whole body again.
-      return reply.code(503).send({ error: 'Temporal is unavailable; retry the request', conversions });
+    outcomes.forEach((outcome, k) => {
+      const { index } = unique[k]!;
+      const r = results[index]!;
+      results[index] = { ...r, ...outcome };
+    });
+
+    const count = (s: ConversionResult['status']) => results.filter((r) => r.status === s).length;
+    const summary = {
+      accepted: count('started') + count('duplicate'),
+      started: count('started'),
+      duplicate: count('duplicate'),
+      invalid: count('invalid'),
+      failed: count('failed'),
+    };
+    const issues = results.flatMap((r) => r.issues ?? []);
+    if (summary.failed > 0) {
+      request.log.error({ failed: summary.failed, started: summary.started }, 'starting CM360 workflows failed');
+      // Only the `failed` ones need sending again; re-sending the others is answered `duplicate`.
+      return reply.code(503).send({
+        error: 'Temporal did not start every conversion; send the failed ones again',
+        ...summary,
+        issues,
+        conversions: results,
+      });
     }
-    return reply.code(202).send({ accepted: conversions.length, conversions });
+    if (summary.accepted === 0)
+      return reply.code(400).send({ error: 'invalid request', ...summary, issues, conversions: results });
+    // 207: some started, some were refused; each item says which.
+    return reply
+      .code(summary.invalid > 0 ? 207 : 202)
+      .send({ ...summary, ...(issues.length ? { issues } : {}), conversions: results });
   });
 }

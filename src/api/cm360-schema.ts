@@ -1,29 +1,38 @@
 // The capture body of POST /v1/cm360/conversions, validated at the edge.
 import { z } from 'zod';
 import { MAX_USER_IDENTIFIERS } from '../domain/cm360/types';
+import { canonicalInteger, integerIdProblem } from '../domain/ids';
 import { plainIdentitySchema } from '../domain/identifiers/schema';
+import { hasInvisibleCharacters, isWellFormed } from '../domain/text';
+import { idSchema } from './validation';
 
-/** 64-bit integers arrive as JSON numbers or numeric strings, as the CM360 API accepts them. */
+/** 64-bit integers (times, quantities) arrive as JSON numbers, exact bigints, or numeric strings. */
 const int64 = (what: string) =>
   z
-    .union([z.string(), z.number()], { error: `${what} must be an integer (number or numeric string)` })
+    .union([z.string(), z.number(), z.bigint()], { error: `${what} must be an integer (number or numeric string)` })
     .transform((v, ctx) => {
-      if (typeof v === 'number') {
-        if (!Number.isInteger(v) || v < 0) {
-          ctx.addIssue({ code: 'custom', message: `${what} must be a non-negative integer` });
-        } else if (!Number.isSafeInteger(v)) {
-          ctx.addIssue({
-            code: 'custom',
-            message: `${what} is larger than 2^53 and loses precision as a JSON number; send it as a string`,
-          });
-        }
-        return String(v);
+      if (typeof v === 'number' && !Number.isInteger(v)) {
+        ctx.addIssue({ code: 'custom', message: `${what} must be an integer, not a decimal` });
+        return z.NEVER;
       }
-      const t = v.trim();
-      if (!/^\d{1,19}$/.test(t) || BigInt(t) > 2n ** 63n - 1n) {
-        ctx.addIssue({ code: 'custom', message: `${what} must be a non-negative 64-bit integer` });
+      const t = typeof v === 'string' ? v.trim() : v.toString();
+      const problem = integerIdProblem(t);
+      if (problem) {
+        ctx.addIssue({ code: 'custom', message: `${what} ${problem}` });
+        return z.NEVER;
       }
-      return t;
+      return canonicalInteger(t);
+    });
+
+/** Text CM360 stores as sent: well-formed, without control characters. */
+const text = (what: string, max: number) =>
+  z
+    .string({ error: `${what} must be a string` })
+    .trim()
+    .min(1, `${what} is required`)
+    .max(max, `${what} must be at most ${max} characters`)
+    .refine((s) => isWellFormed(s) && !hasInvisibleCharacters(s), {
+      message: `${what} holds half a surrogate pair or control characters`,
     });
 
 const sha256 = z
@@ -59,14 +68,15 @@ const userIdentifierSchema = z
 
 export const cm360CaptureSchema = z
   .strictObject({
-    matchId: z.string().trim().min(1, 'matchId is required').max(256),
-    ordinal: z.union([z.string(), z.number().transform(String)]).pipe(z.string().trim().min(1).max(256)),
+    matchId: text('matchId', 256),
+    // Part of the workflow id: read exactly (a 20-digit number too), never a decimal.
+    ordinal: idSchema('ordinal'),
     timestampMicros: int64('timestampMicros'),
-    floodlightActivityId: int64('floodlightActivityId'),
-    floodlightConfigurationId: int64('floodlightConfigurationId'),
+    floodlightActivityId: idSchema('floodlightActivityId', { integer: true }),
+    floodlightConfigurationId: idSchema('floodlightConfigurationId', { integer: true }),
     quantity: int64('quantity'),
-    value: z.union([z.number(), z.string()], { error: 'value must be a number' }).transform((v, ctx) => {
-      const n = typeof v === 'number' ? v : /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : NaN;
+    value: z.union([z.number(), z.bigint(), z.string()], { error: 'value must be a number' }).transform((v, ctx) => {
+      const n = typeof v !== 'string' ? Number(v) : /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : NaN;
       if (!Number.isFinite(n)) ctx.addIssue({ code: 'custom', message: 'value must be a finite number' });
       return n;
     }),

@@ -1,6 +1,6 @@
 // HubSpot webhooks: signed batches of CRM events (Flow A) and form submissions (Flow B). Both are
 // verified on the raw body before anything is parsed into work; a bad signature starts nothing.
-import { WorkflowExecutionAlreadyStartedError, type Client, type WorkflowHandle } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { countryCodeFromHubSpot } from '../activities/hubspot';
@@ -8,15 +8,17 @@ import {
   formDefinitionFor,
   lifecycleDefinitionsForStage,
   type ConversionEventsConfig,
+  type LifecycleDefinition,
 } from '../domain/conversion-events/definitions';
+import { idPartProblem } from '../domain/ids';
 import { toGoogleAdsUserIdentifiers } from '../domain/google-ads/identifiers';
 import { googleAdsDateTime, parseOffsetDateTime } from '../domain/google-ads/rules';
 import { GOOGLE_ADS_MAX_USER_IDENTIFIERS } from '../domain/google-ads/types';
 import { hashIdentity } from '../domain/identifiers/hash';
 import {
-  FORM_ENHANCEMENT_FLOW,
+  ENHANCEMENT_WINDOW_MS,
+  formEnhancementStart,
   formEnhancementWorkflow,
-  formWorkflowId,
   type FormEnhancementInput,
 } from '../workflows/form-enhancement';
 import {
@@ -28,7 +30,9 @@ import {
 import { RelayAccount, RelayFlow, RelayStatus } from '../workflows/search-attributes';
 import { bearerMatches } from './auth';
 import { verifyHubSpotSignature } from './hubspot-signature';
-import { toFieldIssues } from './validation';
+import { registerJsonBodies } from './json-body';
+import { startAll } from './starts';
+import { idSchema, toFieldIssues, type FieldIssue } from './validation';
 
 export interface HubSpotRouteOptions {
   temporal: Client;
@@ -58,25 +62,40 @@ declare module 'fastify' {
   }
 }
 
-const id = z.union([z.string().min(1), z.number().int().nonnegative()]).transform(String);
+/** HubSpot's webhook deliveries carry the time of the change; one from further ahead than this is not real. */
+const MAX_FUTURE_SKEW_MS = 5 * 60_000;
+/** Before HubSpot existed: a time this old is a unit mistake (seconds for milliseconds), not a change. */
+const EARLIEST_EVENT_MS = Date.UTC(2006, 0, 1);
 
 /** One event of HubSpot's batched webhook POST; unknown fields are kept out, unknown types ignored. */
 const webhookEventSchema = z.object({
-  eventId: id,
+  eventId: idSchema('eventId'),
   subscriptionType: z.string(),
-  portalId: id,
-  objectId: id,
-  occurredAt: z.number().int().nonnegative(),
+  portalId: idSchema('portalId', { integer: true }),
+  objectId: idSchema('objectId', { integer: true }),
+  occurredAt: z.union([z.number(), z.bigint()], { error: 'occurredAt must be a time in epoch milliseconds' }),
   propertyName: z.string().optional(),
   propertyValue: z.string().optional(),
   objectTypeId: z.string().optional(),
 });
-const webhookBodySchema = z.array(webhookEventSchema).max(1000);
+type WebhookEvent = z.output<typeof webhookEventSchema>;
+
+/** What is wrong with an event's time, judged against the api's clock. */
+function occurredAtProblem(occurredAt: number | bigint, now: number): string | undefined {
+  const ms = Number(occurredAt);
+  if (typeof occurredAt === 'bigint' || !Number.isInteger(ms)) return 'occurredAt must be whole epoch milliseconds';
+  if (ms < EARLIEST_EVENT_MS) return 'occurredAt is before 2006: send epoch milliseconds';
+  if (ms > now + MAX_FUTURE_SKEW_MS) return 'occurredAt is in the future';
+  return undefined;
+}
+
+/** HubSpot sends at most 100 events a request; a thousand is a generous bound. */
+const MAX_EVENTS_PER_REQUEST = 1000;
 
 const formSubmissionSchema = z.strictObject({
-  formId: z.string().trim().min(1),
+  formId: idSchema('formId'),
   /** The submission id; Google Ads uses it as the order id of the original conversion. */
-  submissionId: z.string().trim().min(1).max(64),
+  submissionId: idSchema('submissionId').refine((v) => v.length <= 64, 'submissionId must be at most 64 characters'),
   submittedAt: z.string().refine((s) => parseOffsetDateTime(s) !== undefined, {
     message: 'submittedAt must be a date-time with an offset, e.g. 2026-11-24 15:04:05+01:00',
   }),
@@ -95,38 +114,76 @@ const formSubmissionSchema = z.strictObject({
   }),
 });
 
-function withStartDeadline<T>(opts: HubSpotRouteOptions, fn: () => Promise<T>): Promise<T> {
-  return opts.temporal.connection.withDeadline(Date.now() + (opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS), fn);
-}
+const START_CONCURRENCY = 32;
 
 function fullUrl(request: FastifyRequest, publicUrl: string | undefined): string {
   const base = publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
   return `${base}${request.url}`;
 }
 
-type StartResult = 'started' | 'duplicate';
+function startLifecycle(
+  opts: HubSpotRouteOptions,
+  event: WebhookEvent,
+  definition: LifecycleDefinition,
+  workflowId: string,
+) {
+  const { clickIdProperties } = opts.conversionEvents.hubspot;
+  const occurredAtMs = Number(event.occurredAt);
+  const stage = event.propertyValue ?? '';
+  const input: LifecycleConversionInput = {
+    portalId: event.portalId,
+    eventId: event.eventId,
+    contactId: event.objectId,
+    stage,
+    occurredAtMs,
+    definition,
+    ...(clickIdProperties ? { clickIdProperties } : {}),
+  };
+  return opts.temporal.workflow.start(lifecycleConversionWorkflow, {
+    workflowId,
+    taskQueue: opts.taskQueue,
+    args: [input],
+    // A redelivered change must never upload twice, whatever became of the first run.
+    workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    workflowIdConflictPolicy: 'FAIL',
+    typedSearchAttributes: [
+      { key: RelayFlow, value: LIFECYCLE_CONVERSION_FLOW },
+      { key: RelayAccount, value: `google-ads:${definition.customerId}` },
+      { key: RelayStatus, value: 'READING_CONTACT' },
+    ],
+    staticSummary: `HubSpot ${definition.trigger.stage} → Google Ads · contact ${event.objectId} · ${definition.id}`,
+    staticDetails: [
+      '| | |',
+      '|---|---|',
+      `| conversion event | ${definition.name} (${definition.id}) |`,
+      `| HubSpot portal / contact | ${event.portalId} / ${event.objectId} |`,
+      `| stage | ${stage} |`,
+      `| webhook event | ${event.eventId} at ${new Date(occurredAtMs).toISOString()} |`,
+      `| Google Ads customer / action | ${definition.customerId} / ${definition.trigger.conversionAction} |`,
+    ].join('\n'),
+  });
+}
 
-async function startOnce(start: () => Promise<WorkflowHandle>): Promise<StartResult> {
-  try {
-    await start();
-    return 'started';
-  } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return 'duplicate';
-    throw err;
+/**
+ * What is wrong with a submission time: the enhancement must reach Google before the original conversion is
+ * 24 hours old (less the margin), and a time ahead of our clock by more than the skew is not a real one.
+ */
+export function submittedAtProblem(submittedAtMs: number, now: number, safetyMarginMs: number): string | undefined {
+  const earliest = now - ENHANCEMENT_WINDOW_MS + safetyMarginMs;
+  if (submittedAtMs < earliest) {
+    return `submittedAt is more than 24 h (less the ${Math.round(safetyMarginMs / 60_000)}-minute margin) ago: Google Ads accepts enhancements for web only within 24 hours of the conversion`;
   }
+  if (submittedAtMs > now + MAX_FUTURE_SKEW_MS) return 'submittedAt is in the future';
+  return undefined;
 }
 
 export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOptions): void {
   // Signatures cover the exact bytes HubSpot sent, so this scope keeps the raw body beside the parse.
   void app.register((scope, _options, done) => {
-    scope.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, parsed) => {
-      const text = typeof body === 'string' ? body : body.toString('utf8');
-      request.rawBody = text;
-      try {
-        parsed(null, text === '' ? undefined : JSON.parse(text));
-      } catch {
-        parsed(Object.assign(new Error('body is not valid JSON'), { statusCode: 400 }), undefined);
-      }
+    registerJsonBodies(scope, {
+      keepRaw: (request, text) => {
+        request.rawBody = text;
+      },
     });
 
     const signatureOk = (request: FastifyRequest, reply: FastifyReply, formsEndpoint: boolean): boolean => {
@@ -154,79 +211,114 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
 
     scope.post('/webhooks/hubspot', async (request, reply) => {
       if (!signatureOk(request, reply, false)) return reply;
-      const parsed = webhookBodySchema.safeParse(request.body);
-      if (!parsed.success)
-        return reply.code(400).send({ error: 'invalid webhook body', issues: toFieldIssues(parsed.error) });
-
-      const started: { workflowId: string; status: StartResult }[] = [];
+      const body = request.body;
+      if (!Array.isArray(body) || body.length > MAX_EVENTS_PER_REQUEST) {
+        return reply.code(400).send({
+          error: 'invalid webhook body',
+          issues: [{ field: '(body)', message: `send an array of at most ${MAX_EVENTS_PER_REQUEST} events` }],
+        });
+      }
+      const now = (opts.now ?? Date.now)();
+      const rejected: { index: number; eventId?: string; issues: FieldIssue[] }[] = [];
       const ignored: { eventId: string; reason: string }[] = [];
-      const starts: (() => Promise<void>)[] = [];
-      for (const event of parsed.data) {
+      const toStart: { event: WebhookEvent; definition: LifecycleDefinition; workflowId: string }[] = [];
+      body.forEach((raw: unknown, index) => {
+        // Each event is judged on its own: a bad one is rejected with its fields and never holds up the others.
+        const parsed = webhookEventSchema.safeParse(raw);
+        const reject = (issues: FieldIssue[]) =>
+          rejected.push({ index, ...(parsed.success ? { eventId: parsed.data.eventId } : {}), issues });
+        if (!parsed.success) return void reject(toFieldIssues(parsed.error, [index]));
+        const event = parsed.data;
         const isContactChange =
           event.subscriptionType === 'contact.propertyChange' ||
           (event.subscriptionType === 'object.propertyChange' && event.objectTypeId === '0-1');
         if (!isContactChange || event.propertyName !== 'lifecyclestage' || !event.propertyValue) {
           ignored.push({ eventId: event.eventId, reason: 'not a contact lifecycle-stage change' });
-          continue;
+          return;
         }
+        const problems = [
+          occurredAtProblem(event.occurredAt, now),
+          (() => {
+            const p = idPartProblem(event.propertyValue);
+            return p ? `propertyValue ${p}` : undefined;
+          })(),
+        ];
+        const issues = problems.flatMap((message, k) =>
+          message ? [{ field: `[${index}].${k === 0 ? 'occurredAt' : 'propertyValue'}`, message }] : [],
+        );
+        if (issues.length > 0) return void reject(issues);
         const definitions = lifecycleDefinitionsForStage(opts.conversionEvents, event.propertyValue);
-        const { clickIdProperties } = opts.conversionEvents.hubspot;
         if (definitions.length === 0) {
           ignored.push({
             eventId: event.eventId,
             reason: `no enabled conversion event for stage ${event.propertyValue}`,
           });
-          continue;
+          return;
         }
         for (const definition of definitions) {
-          const workflowId = lifecycleWorkflowId(event.portalId, event.objectId, event.eventId, definition.id);
-          const input: LifecycleConversionInput = {
+          const workflowId = lifecycleWorkflowId({
             portalId: event.portalId,
-            eventId: event.eventId,
             contactId: event.objectId,
             stage: event.propertyValue,
-            occurredAtMs: event.occurredAt,
-            definition,
-            ...(clickIdProperties ? { clickIdProperties } : {}),
-          };
-          starts.push(async () => {
-            const status = await startOnce(() =>
-              opts.temporal.workflow.start(lifecycleConversionWorkflow, {
-                workflowId,
-                taskQueue: opts.taskQueue,
-                args: [input],
-                // A redelivered event (same id) must never upload twice, whatever became of the first run.
-                workflowIdReusePolicy: 'REJECT_DUPLICATE',
-                workflowIdConflictPolicy: 'FAIL',
-                typedSearchAttributes: [
-                  { key: RelayFlow, value: LIFECYCLE_CONVERSION_FLOW },
-                  { key: RelayAccount, value: `google-ads:${definition.customerId}` },
-                  { key: RelayStatus, value: 'READING_CONTACT' },
-                ],
-                staticSummary: `HubSpot ${definition.trigger.stage} → Google Ads · contact ${event.objectId} · ${definition.id}`,
-                staticDetails: [
-                  '| | |',
-                  '|---|---|',
-                  `| conversion event | ${definition.name} (${definition.id}) |`,
-                  `| HubSpot portal / contact | ${event.portalId} / ${event.objectId} |`,
-                  `| stage | ${event.propertyValue} |`,
-                  `| webhook event | ${event.eventId} at ${new Date(event.occurredAt).toISOString()} |`,
-                  `| Google Ads customer / action | ${definition.customerId} / ${definition.trigger.conversionAction} |`,
-                ].join('\n'),
-              }),
-            );
-            started.push({ workflowId, status });
+            occurredAtMs: Number(event.occurredAt),
+            definitionId: definition.id,
           });
+          toStart.push({ event, definition, workflowId });
         }
+      });
+      if (rejected.length > 0) {
+        // Never the values: the fields and what is wrong with them.
+        request.log.warn(
+          { rejected: rejected.map((r) => ({ index: r.index, fields: r.issues.map((i) => i.field) })) },
+          'HubSpot webhook events rejected',
+        );
       }
-      const settled = await withStartDeadline(opts, () => Promise.allSettled(starts.map((s) => s())));
-      const failed = settled.find((s) => s.status === 'rejected');
-      if (failed) {
-        request.log.error({ err: failed.reason }, 'starting HubSpot lifecycle workflows failed');
-        // Every start is idempotent per event, so HubSpot redelivering the whole batch is safe.
-        return reply.code(503).send({ error: 'Temporal is unavailable; retry the request', started, ignored });
+      if (rejected.length === body.length && body.length > 0) {
+        return reply.code(400).send({
+          error: 'invalid webhook body',
+          issues: rejected.flatMap((r) => r.issues),
+          rejected,
+        });
       }
-      return reply.code(200).send({ started, ignored });
+
+      // One business event (the same change delivered as contact.propertyChange and object.propertyChange, or
+      // redelivered under a new event id) is one workflow: the first start wins, the others are duplicates.
+      const first = new Map<string, number>();
+      toStart.forEach((s, i) => {
+        if (!first.has(s.workflowId)) first.set(s.workflowId, i);
+      });
+      const unique = [...first.values()].map((i) => toStart[i]!);
+      const outcomes = await startAll(
+        unique,
+        {
+          temporal: opts.temporal,
+          concurrency: START_CONCURRENCY,
+          timeoutMs: opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+        },
+        ({ event, definition, workflowId }) => startLifecycle(opts, event, definition, workflowId),
+      );
+      const outcomeOf = new Map(unique.map((u, k) => [u.workflowId, outcomes[k]!]));
+      const started = toStart.map((s, i) => {
+        const outcome = outcomeOf.get(s.workflowId)!;
+        // A second delivery of the same change in this batch is the first one's duplicate.
+        const again = first.get(s.workflowId) !== i && outcome.status === 'started';
+        return {
+          workflowId: s.workflowId,
+          eventId: s.event.eventId,
+          ...(again ? { status: 'duplicate' as const } : outcome),
+        };
+      });
+      if (started.some((s) => s.status === 'failed')) {
+        request.log.error(
+          { failed: started.filter((s) => s.status === 'failed').length },
+          'starting HubSpot lifecycle workflows failed',
+        );
+        // Every start is idempotent per business event, so HubSpot redelivering the whole batch is safe.
+        return reply
+          .code(503)
+          .send({ error: 'Temporal did not start every event; HubSpot will redeliver', started, ignored, rejected });
+      }
+      return reply.code(200).send({ started, ignored, rejected });
     });
 
     scope.post('/webhooks/hubspot/forms', async (request, reply) => {
@@ -274,7 +366,12 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
         return reply.code(400).send({ error: 'invalid request', issues });
       }
       const submittedAtMs = parseOffsetDateTime(s.submittedAt)!;
-      const workflowId = formWorkflowId(s.formId, s.submissionId);
+      const windowProblem = submittedAtProblem(submittedAtMs, (opts.now ?? Date.now)(), opts.enhancementSafetyMarginMs);
+      if (windowProblem) {
+        return reply
+          .code(400)
+          .send({ error: 'invalid request', issues: [{ field: 'submittedAt', message: windowProblem }] });
+      }
       const input: FormEnhancementInput = {
         formId: s.formId,
         submissionId: s.submissionId,
@@ -287,30 +384,18 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
         definition,
         safetyMarginMs: opts.enhancementSafetyMarginMs,
       };
-      let status: StartResult;
-      try {
-        status = await withStartDeadline(opts, () =>
-          startOnce(() =>
-            opts.temporal.workflow.start(formEnhancementWorkflow, {
-              workflowId,
-              taskQueue: opts.taskQueue,
-              args: [input],
-              workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-              workflowIdConflictPolicy: 'FAIL',
-              typedSearchAttributes: [
-                { key: RelayFlow, value: FORM_ENHANCEMENT_FLOW },
-                { key: RelayAccount, value: `google-ads:${definition.customerId}` },
-                { key: RelayStatus, value: 'UPLOADING' },
-              ],
-              staticSummary: `HubSpot form ${s.formId} → Google Ads enhancement · order ${s.submissionId}`,
-            }),
-          ),
-        );
-      } catch (err) {
-        request.log.error({ err }, 'starting a HubSpot form workflow failed');
-        return reply.code(503).send({ error: 'Temporal is unavailable; retry the request', workflowId });
+      const start = formEnhancementStart(input, opts.taskQueue);
+      const [outcome] = await startAll(
+        [start],
+        { temporal: opts.temporal, concurrency: 1, timeoutMs: opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS },
+        (options) => opts.temporal.workflow.start(formEnhancementWorkflow, options),
+      );
+      const { workflowId } = start;
+      if (outcome!.status === 'failed' || outcome!.status === 'invalid') {
+        request.log.error({ workflowId, reason: outcome!.reason }, 'starting a HubSpot form workflow failed');
+        return reply.code(503).send({ error: outcome!.reason, workflowId });
       }
-      return reply.code(202).send({ workflowId, status, dropped: hashed.dropped });
+      return reply.code(202).send({ workflowId, status: outcome!.status, dropped: hashed.dropped });
     });
     done();
   });

@@ -6,6 +6,7 @@ import { registerCallRoutes, type CallRouteOptions } from './calls-routes';
 import { registerCm360Routes, type Cm360RouteOptions } from './cm360-routes';
 import { redactCodecPath, registerCodecRoutes } from './codec-routes';
 import { registerHealthRoutes, type ReadinessChecks } from './health';
+import { registerJsonBodies } from './json-body';
 import { registerHubSpotRoutes, type HubSpotRouteOptions } from './hubspot-routes';
 import { registerPendoRoutes, type PendoRouteOptions } from './pendo-routes';
 
@@ -49,6 +50,8 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
     // Fastify's request logs carry method, url and status only: no headers (secrets), no bodies (personal data).
     logger: withRedactedUrls(opts.logger ?? false),
   });
+
+  registerJsonBodies(app);
 
   app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;

@@ -36,6 +36,7 @@ import { cm360Credentials, ConfigError, payloadKeys, type Env } from '../config/
 import type { Cm360Timing } from '../domain/cm360/outcomes';
 import { temporalConnectionSettings, type TemporalConnectionSettings } from '../temporal/connection';
 import { payloadCodec, relayDataConverter } from '../temporal/data-converter';
+import { deadlineBoundRetryInterceptor } from '../temporal/grpc-retry';
 import { createRelayWorker, type RelayWorkerOptions } from './relay-worker';
 
 /** The payload codec of the configured keys; refuses to start without a current key. */
@@ -337,7 +338,11 @@ export async function startApi(env: Env, opts: { temporal?: TemporalConnectionSe
   if (!env.RELAY_API_KEY) throw new ConfigError('RELAY_API_KEY is required: the bearer key callers of the api send');
   const codec = relayCodec(env);
   const settings = temporalSettings(env, opts.temporal);
-  const connection = await Connection.connect(settings.clientOptions);
+  // The api answers within its start deadlines even while Temporal is down: no retry past a call's deadline.
+  const connection = await Connection.connect({
+    ...settings.clientOptions,
+    interceptors: [deadlineBoundRetryInterceptor()],
+  });
   const temporal = new Client({
     connection,
     namespace: settings.namespace,

@@ -11,7 +11,8 @@ import {
   type Cm360FailureType,
   type Cm360Timing,
 } from '../domain/cm360/outcomes';
-import type { Cm360Conversion } from '../domain/cm360/types';
+import { cm360ConversionKey, type Cm360Conversion } from '../domain/cm360/types';
+import { canonicalInteger } from '../domain/ids';
 import type { DroppedIdentifier } from '../domain/identifiers/types';
 import { activityFailureCause, retriesHitDeadline, trackProgress } from './progress';
 
@@ -50,9 +51,17 @@ export interface Cm360EnhancementResult {
 
 export const cm360StatusQuery = defineQuery<Cm360EnhancementStatus>('status');
 
-/** Workflow id for a conversion: the same capture always maps to the same workflow. */
-export function cm360WorkflowId(conversionKey: string): string {
-  return `cm360-enhance-${conversionKey}`;
+/**
+ * Workflow id for a conversion: the same capture always maps to the same workflow, and different ones never
+ * share one. The Floodlight ids are canonical digits (the api reads them so), so the ordinal, last, needs no
+ * escaping; an all-digit ordinal takes one spelling ("099999" is 99999), so a sender that writes it both ways
+ * still gets one enhancement. The conversion itself keeps the ordinal as the tag sent it.
+ */
+export function cm360WorkflowId(
+  c: Pick<Cm360Conversion, 'floodlightConfigurationId' | 'floodlightActivityId' | 'ordinal'>,
+): string {
+  const ordinal = /^\d+$/.test(c.ordinal) ? canonicalInteger(c.ordinal) : c.ordinal;
+  return `cm360-enhance-${cm360ConversionKey({ ...c, ordinal })}`;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();

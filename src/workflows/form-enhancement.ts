@@ -8,6 +8,8 @@ import type { EnhancementAdjustmentRow, GoogleAdsUserIdentifier } from '../domai
 import type { DroppedIdentifier } from '../domain/identifiers/types';
 import { activityFailureCause, retriesHitDeadline, trackProgress } from './progress';
 import { GoogleAdsFailure } from '../domain/google-ads/failures';
+import { formIdKey } from '../domain/ids';
+import { RelayAccount, RelayFlow, RelayStatus } from './search-attributes';
 
 export const FORM_ENHANCEMENT_FLOW = 'hubspot-form-enhancement';
 export const ENHANCEMENT_WINDOW_MS = 24 * 3_600_000;
@@ -49,8 +51,33 @@ export type FormEnhancementResult =
 
 export const formEnhancementStatusQuery = defineQuery<FormEnhancementStatus>('status');
 
+/**
+ * One workflow per submission: the form id in one spelling (GUIDs compare without regard to case) and the
+ * order id, last. A HubSpot form id is a fixed-length GUID, so the two parts never run into each other.
+ */
 export function formWorkflowId(formId: string, submissionId: string): string {
-  return `hubspot-form-${formId}-${submissionId}`;
+  return `hubspot-form-${formIdKey(formId)}-${submissionId}`;
+}
+
+/**
+ * How a form submission's workflow is started, by the api's forms endpoint and by the HubSpot forms poll
+ * alike: the same id, policies, search attributes and summary.
+ */
+export function formEnhancementStart(input: FormEnhancementInput, taskQueue: string) {
+  return {
+    workflowId: formWorkflowId(input.formId, input.submissionId),
+    taskQueue,
+    args: [input] as [FormEnhancementInput],
+    // A failed enhancement may be submitted again; a running or enhanced one never runs twice.
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY' as const,
+    workflowIdConflictPolicy: 'FAIL' as const,
+    typedSearchAttributes: [
+      { key: RelayFlow, value: FORM_ENHANCEMENT_FLOW },
+      { key: RelayAccount, value: `google-ads:${input.definition.customerId}` },
+      { key: RelayStatus, value: 'UPLOADING' },
+    ],
+    staticSummary: `HubSpot form ${input.formId} → Google Ads enhancement · order ${input.submissionId}`,
+  };
 }
 
 export async function formEnhancementWorkflow(input: FormEnhancementInput): Promise<FormEnhancementResult> {

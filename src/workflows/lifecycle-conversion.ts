@@ -20,6 +20,7 @@ import type { ClickConversionRow, GoogleAdsUserIdentifier } from '../domain/goog
 import type { DroppedIdentifier } from '../domain/identifiers/types';
 import { activityFailureCause, trackProgress } from './progress';
 import { GoogleAdsFailure } from '../domain/google-ads/failures';
+import { escapeIdPart } from '../domain/ids';
 
 export const LIFECYCLE_CONVERSION_FLOW = 'hubspot-lifecycle-conversion';
 /** TOO_RECENT_* answers are waited out with timers, but not forever. */
@@ -76,13 +77,21 @@ export type LifecycleResult =
 
 export const lifecycleStatusQuery = defineQuery<LifecycleStatus>('status');
 
-export function lifecycleWorkflowId(
-  portalId: string,
-  contactId: string,
-  eventId: string,
-  definitionId: string,
-): string {
-  return `hubspot-lifecycle-${portalId}-${contactId}-${eventId}-${definitionId}`;
+/**
+ * One workflow per business event — portal, contact, stage, when the change happened, definition — never per
+ * webhook delivery: HubSpot delivers one change as contact.propertyChange and object.propertyChange, and
+ * redelivers under new event ids. Portal and contact are canonical digits, the time is epoch ms, the stage is
+ * escaped, and the definition id comes last, so different events never share an id.
+ */
+export function lifecycleWorkflowId(e: {
+  portalId: string;
+  contactId: string;
+  stage: string;
+  occurredAtMs: number;
+  definitionId: string;
+}): string {
+  const stage = escapeIdPart(e.stage.trim().toLowerCase());
+  return `hubspot-lifecycle-${e.portalId}-${e.contactId}-${stage}-${e.occurredAtMs}-${e.definitionId}`;
 }
 
 const hubspot = proxyActivities<HubSpotActivities>({

@@ -165,19 +165,36 @@ describe('CM360 capture → enhance, end to end', () => {
     assert.equal(rowsFor(ordinal).length, 1);
   });
 
-  test('bad input gets a 400 and leaves no workflow behind', async () => {
+  test('a bad conversion beside a good one: 207, the bad one named and left without a workflow, the good one started', async () => {
     const good = capture(uniqueId('ok'), { email: 'a@example.com' });
     const bad = { ...capture(uniqueId('bad'), { email: 'b@example.com' }), quantity: 'many' };
     const { status, body } = await post([good, bad]);
-    assert.equal(status, 400);
+    assert.equal(status, 207);
+    const answer = body as { issues: { field: string }[]; conversions: { status: string; workflowId?: string }[] };
     assert.deepEqual(
-      (body as { issues: { field: string }[] }).issues.map((i) => i.field),
+      answer.issues.map((i) => i.field),
       ['[1].quantity'],
     );
-    for (const c of [good, bad]) {
-      const id = `cm360-enhance-99999-8888-${c.ordinal}`;
-      await assert.rejects(env.client.workflow.getHandle(id).describe(), WorkflowNotFoundError);
-    }
+    assert.deepEqual(
+      answer.conversions.map((c) => c.status),
+      ['started', 'invalid'],
+    );
+    const started = env.client.workflow.getHandle(`cm360-enhance-99999-8888-${good.ordinal}`);
+    assert.equal((await started.describe()).status.name, 'RUNNING');
+    await assert.rejects(
+      env.client.workflow.getHandle(`cm360-enhance-99999-8888-${bad.ordinal}`).describe(),
+      WorkflowNotFoundError,
+    );
+  });
+
+  test('only bad input: 400, and no workflow', async () => {
+    const bad = { ...capture(uniqueId('bad'), { email: 'b@example.com' }), quantity: 'many' };
+    const { status } = await post([bad]);
+    assert.equal(status, 400);
+    await assert.rejects(
+      env.client.workflow.getHandle(`cm360-enhance-99999-8888-${bad.ordinal}`).describe(),
+      WorkflowNotFoundError,
+    );
   });
 
   test('a wrong API key gets a 401 and starts nothing', async () => {

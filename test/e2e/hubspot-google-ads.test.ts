@@ -209,8 +209,12 @@ describe('HubSpot → Google Ads, end to end', () => {
     const event = lifecycleEvent(contactId, 'lead');
     const { status, body } = await postWebhook([event]);
     assert.equal(status, 200, JSON.stringify(body));
-    const workflowId = `hubspot-lifecycle-${PORTAL}-${contactId}-${event.eventId}-lead`;
-    assert.deepEqual(body, { started: [{ workflowId, status: 'started' }], ignored: [] });
+    const workflowId = `hubspot-lifecycle-${PORTAL}-${contactId}-lead-${event.occurredAt}-lead`;
+    assert.deepEqual(body, {
+      started: [{ workflowId, eventId: String(event.eventId), status: 'started' }],
+      ignored: [],
+      rejected: [],
+    });
 
     const handle = lifecycleHandle(workflowId);
     const orderId = `hs-lead-${contactId}-${Date.parse(enteredLead)}`;
@@ -300,7 +304,7 @@ describe('HubSpot → Google Ads, end to end', () => {
     const { status } = await postWebhook([event], 'not-the-client-secret');
     assert.equal(status, 401);
     await assert.rejects(
-      lifecycleHandle(`hubspot-lifecycle-${PORTAL}-${contactId}-${event.eventId}-lead`).describe(),
+      lifecycleHandle(`hubspot-lifecycle-${PORTAL}-${contactId}-lead-${event.occurredAt}-lead`).describe(),
       WorkflowNotFoundError,
     );
     assert.deepEqual(contactReads(contactId), []);
@@ -324,16 +328,49 @@ describe('HubSpot → Google Ads, end to end', () => {
     // HubSpot retries with the same eventId and a higher attemptNumber; this one races the first run.
     const retry = await postWebhook([{ ...event, attemptNumber: 1 }]);
     assert.equal(retry.status, 200);
-    assert.deepEqual(retry.body.started, [{ workflowId: started.workflowId, status: 'duplicate' }]);
+    assert.deepEqual(retry.body.started, [
+      { workflowId: started.workflowId, eventId: String(event.eventId), status: 'duplicate' },
+    ]);
 
     const handle = lifecycleHandle(started.workflowId);
     const { runId } = await handle.describe();
     assert.equal((await handle.result()).outcome, 'UPLOADED');
 
     // And once the first run has finished, a late redelivery is refused too.
-    const late = await postWebhook([{ ...event, attemptNumber: 2 }]);
-    assert.deepEqual(late.body.started, [{ workflowId: started.workflowId, status: 'duplicate' }]);
+    // Redelivered under a new event id (HubSpot says event ids are not guaranteed unique): the same change.
+    const late = await postWebhook([{ ...event, eventId: nextEventId++, attemptNumber: 2 }]);
+    assert.deepEqual(
+      late.body.started.map((x: { workflowId: string; status: string }) => [x.workflowId, x.status]),
+      [[started.workflowId, 'duplicate']],
+    );
     assert.equal((await handle.describe()).runId, runId);
+    assert.equal(clicksWithOrderPrefix(`hs-lead-${contactId}-`).length, 1);
+    assert.equal(requestsMentioning(`hs-lead-${contactId}-`).length, 1);
+  });
+
+  test('one change delivered as contact.propertyChange and object.propertyChange in one batch: one workflow, one upload, no failure', async () => {
+    const contactId = '507';
+    hubspot.upsertContact(contactId, {
+      email: PERSON.email,
+      lifecyclestage: 'lead',
+      hs_google_click_id: 'Cj0KCQiA-e2e-gclid-507',
+      google_ads_consent: 'granted',
+      hs_v2_date_entered_lead: '2026-11-23T08:00:00Z',
+    });
+    const legacy = lifecycleEvent(contactId, 'lead');
+    const generic = {
+      ...legacy,
+      eventId: nextEventId++,
+      subscriptionType: 'object.propertyChange',
+      objectTypeId: '0-1',
+    };
+    const { status, body } = await postWebhook([legacy, generic]);
+    assert.equal(status, 200, JSON.stringify(body));
+    const [first, second] = body.started;
+    assert.deepEqual([first?.status, second?.status], ['started', 'duplicate']);
+    assert.equal(first?.workflowId, second?.workflowId);
+    const handle = lifecycleHandle(first!.workflowId);
+    assert.equal((await handle.result()).outcome, 'UPLOADED');
     assert.equal(clicksWithOrderPrefix(`hs-lead-${contactId}-`).length, 1);
     assert.equal(requestsMentioning(`hs-lead-${contactId}-`).length, 1);
   });

@@ -147,7 +147,13 @@ function lifecycle(opts: {
     start: (env, taskQueue) =>
       env.client.workflow.start(lifecycleConversionWorkflow, {
         taskQueue,
-        workflowId: lifecycleWorkflowId('62515', '501', name, def.id),
+        workflowId: lifecycleWorkflowId({
+          portalId: '62515',
+          contactId: '501',
+          stage: `${def.trigger.stage}-${name}`,
+          occurredAtMs: Date.parse('2025-03-04T05:06:09.000Z'),
+          definitionId: def.id,
+        }),
         args: [
           {
             portalId: '62515',

@@ -2,11 +2,17 @@
 // so the client here points at a closed port: any start attempt would turn the answer into a 503.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import { buildApi } from '../../src/api/server';
+import { deadlineBoundRetryInterceptor } from '../../src/temporal/grpc-retry';
 import { DEFAULT_CM360_TIMING } from '../../src/domain/cm360/outcomes';
 
-const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 });
+// As the api connects: no gRPC retry past a call's deadline.
+const connection = Connection.lazy({
+  address: '127.0.0.1:1',
+  connectTimeout: 200,
+  interceptors: [deadlineBoundRetryInterceptor()],
+});
 const app = buildApi({
   apiKey: 'secret-key',
   maxBodyBytes: 64 * 1024,
@@ -57,11 +63,14 @@ describe('POST /v1/cm360/conversions', () => {
   });
 
   test('400 names the index of the bad conversion in an array', async () => {
-    const res = await post([valid(), { ...valid(), ordinal: 'o-2', matchId: '' }]);
+    const res = await post([
+      { ...valid(), matchId: ' ' },
+      { ...valid(), ordinal: 'o-2', matchId: '' },
+    ]);
     assert.equal(res.statusCode, 400);
     assert.deepEqual(
       res.json<Issues>().issues.map((i) => i.field),
-      ['[1].matchId'],
+      ['[0].matchId', '[1].matchId'],
     );
   });
 
@@ -89,20 +98,6 @@ describe('POST /v1/cm360/conversions', () => {
     const body = res.json<Issues>();
     assert.equal(body.issues[0]?.field, 'user.phone');
     assert.doesNotMatch(JSON.stringify(body), /call me maybe/);
-  });
-
-  test('400 for a 64-bit id sent as an unsafe JSON number', async () => {
-    const res = await app.inject({
-      method: 'POST',
-      url: '/v1/cm360/conversions',
-      headers: { authorization: 'Bearer secret-key', 'content-type': 'application/json' },
-      payload: JSON.stringify(valid()).replace(
-        '"floodlightConfigurationId":"99999"',
-        '"floodlightConfigurationId":9007199254740993',
-      ),
-    });
-    assert.equal(res.statusCode, 400);
-    assert.equal(res.json<Issues>().issues[0]?.field, 'floodlightConfigurationId');
   });
 
   test('400 for a conversion already past its 24-hour deadline', async () => {
@@ -143,8 +138,201 @@ describe('POST /v1/cm360/conversions', () => {
     assert.equal(res.statusCode, 413);
   });
 
-  test('503 when Temporal cannot be reached, so the sender retries', async () => {
-    const res = await post(valid());
+  test('503 when Temporal cannot be reached, so the sender retries; the answer names each conversion', async () => {
+    const res = await post([valid(), { ...valid(), ordinal: 'o-2' }]);
     assert.equal(res.statusCode, 503);
+    const body = res.json<Answer>();
+    assert.deepEqual(
+      body.conversions.map((c) => c.status),
+      ['failed', 'failed'],
+    );
+    assert.match(body.conversions[0]!.reason!, /send it again/);
+  });
+});
+
+// ------------------------------------------------------------------ per conversion, with a Temporal that answers
+
+interface Answer {
+  accepted: number;
+  started: number;
+  duplicate: number;
+  invalid: number;
+  failed: number;
+  issues?: { field: string; message: string }[];
+  conversions: { index: number; status: string; workflowId?: string; reason?: string; issues?: { field: string }[] }[];
+}
+
+/** A Temporal client that records starts; `behave` decides each one (default: started). */
+function fakeTemporal(behave: (workflowId: string) => Promise<void> = () => Promise.resolve()) {
+  const started: string[] = [];
+  const client = {
+    workflow: {
+      start: async (_wf: unknown, o: { workflowId: string }) => {
+        await behave(o.workflowId);
+        if (started.includes(o.workflowId)) throw new WorkflowExecutionAlreadyStartedError('exists', o.workflowId, 'x');
+        started.push(o.workflowId);
+        return { workflowId: o.workflowId };
+      },
+    },
+    connection: {
+      withDeadline: <R>(_d: number, fn: () => Promise<R>) => fn(),
+      withAbortSignal: <R>(_s: AbortSignal, fn: () => Promise<R>) => fn(),
+    },
+  } as unknown as Client;
+  return { client, started };
+}
+
+function appWith(temporal: Client, startTimeoutMs?: number) {
+  return buildApi({
+    apiKey: 'k',
+    maxBodyBytes: 4 * 1024 * 1024,
+    cm360: { temporal, taskQueue: 'q', profileId: 'p', timing: DEFAULT_CM360_TIMING, startTimeoutMs },
+  });
+}
+
+const postRaw = (a: ReturnType<typeof appWith>, payload: string | Buffer) =>
+  a.inject({
+    method: 'POST',
+    url: '/v1/cm360/conversions',
+    headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
+    payload,
+  });
+
+describe('POST /v1/cm360/conversions: each conversion answered on its own', () => {
+  test('a bad conversion is `invalid` with its fields, the good ones are started: 207', async () => {
+    const { client, started } = fakeTemporal();
+    const res = await postRaw(appWith(client), JSON.stringify([valid(), { ...valid(), ordinal: 'o-2', matchId: '' }]));
+    assert.equal(res.statusCode, 207);
+    const body = res.json<Answer>();
+    assert.deepEqual(
+      body.conversions.map((c) => [c.index, c.status]),
+      [
+        [0, 'started'],
+        [1, 'invalid'],
+      ],
+    );
+    assert.deepEqual(
+      body.conversions[1]!.issues?.map((i) => i.field),
+      ['[1].matchId'],
+    );
+    assert.deepEqual(started, ['cm360-enhance-99999-8888-o-1']);
+  });
+
+  test('ordinals beyond 2^53 sent as JSON numbers are read exactly: two conversions, two workflows', async () => {
+    const { client, started } = fakeTemporal();
+    const two = [12345678901234567890n, 12345678901234567891n].map((o) =>
+      JSON.stringify({ ...valid(), ordinal: 'ORD' }).replace('"ORD"', o.toString()),
+    );
+    const res = await postRaw(appWith(client), `[${two.join(',')}]`);
+    assert.equal(res.statusCode, 202, res.body);
+    assert.deepEqual(started, [
+      'cm360-enhance-99999-8888-12345678901234567890',
+      'cm360-enhance-99999-8888-12345678901234567891',
+    ]);
+  });
+
+  test('a Floodlight id beyond 2^53 as a JSON number is read exactly', async () => {
+    const { client, started } = fakeTemporal();
+    const body = JSON.stringify(valid()).replace(
+      '"floodlightConfigurationId":"99999"',
+      '"floodlightConfigurationId":9007199254740993',
+    );
+    assert.equal((await postRaw(appWith(client), body)).statusCode, 202);
+    assert.deepEqual(started, ['cm360-enhance-9007199254740993-8888-o-1']);
+  });
+
+  test('one conversion spelled two ways ("099999" and 99999, a leading-zero ordinal) is one workflow', async () => {
+    const { client, started } = fakeTemporal();
+    const res = await postRaw(
+      appWith(client),
+      JSON.stringify([
+        { ...valid(), floodlightConfigurationId: '099999', ordinal: '0042' },
+        { ...valid(), floodlightConfigurationId: 99999, ordinal: 42 },
+      ]),
+    );
+    assert.equal(res.statusCode, 202);
+    assert.deepEqual(
+      res.json<Answer>().conversions.map((c) => c.status),
+      ['started', 'duplicate'],
+    );
+    assert.deepEqual(started, ['cm360-enhance-99999-8888-42']);
+  });
+
+  for (const [what, ordinal, message] of [
+    ['a decimal', '1.5', /ordinal must be an integer or a string: a decimal is not an id/],
+    ['a negative number', '-3', /ordinal must not be negative/],
+    ['half a surrogate pair', '"o-\\ud800"', /ordinal holds half of a surrogate pair/],
+    ['a NUL', '"o-\\u0000"', /ordinal holds control or invisible characters/],
+    [
+      'more than 200 bytes',
+      JSON.stringify('é'.repeat(101)),
+      /ordinal is 202 bytes in UTF-8; an id part may have at most 200/,
+    ],
+  ] as const) {
+    test(`an ordinal that is ${what} is a 400 naming it, never a 503`, async () => {
+      const { client, started } = fakeTemporal();
+      const res = await postRaw(appWith(client), JSON.stringify(valid()).replace('"o-1"', ordinal));
+      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(res.json<Answer>().issues?.[0]?.field, 'ordinal');
+      assert.match(res.body, message);
+      assert.deepEqual(started, []);
+    });
+  }
+
+  test('bytes that are not UTF-8 are a 400 for the body, not a replacement character in an id', async () => {
+    const { client, started } = fakeTemporal();
+    const text = JSON.stringify(valid());
+    const at = Buffer.byteLength(text.slice(0, text.indexOf('o-1') + 2));
+    const bytes = Buffer.from(text);
+    bytes[at] = 0xff;
+    const res = await postRaw(appWith(client), bytes);
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /not valid UTF-8/);
+    assert.deepEqual(started, []);
+  });
+
+  test('a repeated key is a 400, not the last value silently winning', async () => {
+    const { client } = fakeTemporal();
+    const res = await postRaw(appWith(client), JSON.stringify(valid()).replace('{', '{"ordinal":"o-0",'));
+    assert.equal(res.statusCode, 400);
+    assert.match(res.body, /Duplicate key 'ordinal'/);
+  });
+
+  test('starts still pending at the deadline are answered `failed` at the deadline; the others stand', async () => {
+    const { client, started } = fakeTemporal((id) =>
+      id.endsWith('-hang') ? new Promise<void>(() => undefined) : Promise.resolve(),
+    );
+    const res = await postRaw(appWith(client, 300), JSON.stringify([valid(), { ...valid(), ordinal: 'o-hang' }]));
+    assert.equal(res.statusCode, 503);
+    const body = res.json<Answer>();
+    assert.deepEqual(
+      body.conversions.map((c) => c.status),
+      ['started', 'failed'],
+    );
+    assert.match(body.conversions[1]!.reason!, /did not start it within 300 ms/);
+    assert.deepEqual(started, ['cm360-enhance-99999-8888-o-1']);
+  });
+
+  test('re-sending the whole body after a partial failure starts only what had failed', async () => {
+    let down = true;
+    const { client, started } = fakeTemporal((id) =>
+      down && id.endsWith('-2') ? Promise.reject(new Error('unavailable')) : Promise.resolve(),
+    );
+    const a = appWith(client);
+    const body = JSON.stringify([valid(), { ...valid(), ordinal: 'o-2' }]);
+    const first = await postRaw(a, body);
+    assert.equal(first.statusCode, 503);
+    assert.deepEqual(
+      first.json<Answer>().conversions.map((c) => c.status),
+      ['started', 'failed'],
+    );
+    down = false;
+    const again = await postRaw(a, body);
+    assert.equal(again.statusCode, 202);
+    assert.deepEqual(
+      again.json<Answer>().conversions.map((c) => c.status),
+      ['duplicate', 'started'],
+    );
+    assert.deepEqual(started, ['cm360-enhance-99999-8888-o-1', 'cm360-enhance-99999-8888-o-2']);
   });
 });

@@ -8,6 +8,7 @@ import { after, beforeEach, describe, test } from 'node:test';
 import { Client, Connection, type WorkflowStartInput } from '@temporalio/client';
 import { v2Signature, v3Signature } from '../../src/api/hubspot-signature';
 import { buildApi } from '../../src/api/server';
+import { deadlineBoundRetryInterceptor } from '../../src/temporal/grpc-retry';
 import { loadValidConversionEventsConfig } from '../../src/config/conversion-events';
 import { DEFAULT_CM360_TIMING } from '../../src/domain/cm360/outcomes';
 import type { FormEnhancementInput } from '../../src/workflows/form-enhancement';
@@ -22,7 +23,12 @@ const EMAIL_ONLY_FORM = '7d2e9c41-1a5b-4f3e-8c6d-0e9f1b2a3c4d';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 const starts: WorkflowStartInput[] = [];
-const connection = Connection.lazy({ address: '127.0.0.1:1', connectTimeout: 200 });
+// As the api connects: no gRPC retry past a call's deadline.
+const connection = Connection.lazy({
+  address: '127.0.0.1:1',
+  connectTimeout: 200,
+  interceptors: [deadlineBoundRetryInterceptor()],
+});
 const temporal = new Client({
   connection,
   interceptors: {
@@ -213,19 +219,12 @@ describe('POST /webhooks/hubspot: signatures', () => {
 });
 
 describe('POST /webhooks/hubspot: events', () => {
-  test('400 naming the field for a malformed batch, and none of its events is started', async () => {
-    const res = await webhook([event(), event({ eventId: 101, occurredAt: 'yesterday' })]);
+  test('400 naming the field when every event of the batch is malformed; nothing is started', async () => {
+    const res = await webhook([event({ eventId: 101, occurredAt: 'yesterday' }), { ...event(), objectId: undefined }]);
     assert.equal(res.statusCode, 400);
     assert.deepEqual(
       res.json<Issues>().issues.map((i) => i.field),
-      ['[1].occurredAt'],
-    );
-
-    const missing = await webhook([{ ...event(), objectId: undefined }]);
-    assert.equal(missing.statusCode, 400);
-    assert.deepEqual(
-      missing.json<Issues>().issues.map((i) => i.field),
-      ['[0].objectId'],
+      ['[0].occurredAt', '[1].objectId'],
     );
 
     const notABatch = await webhook(event());
@@ -236,6 +235,37 @@ describe('POST /webhooks/hubspot: events', () => {
     );
     assert.equal(starts.length, 0);
   });
+
+  for (const [what, change, field, message] of [
+    [
+      'an occurredAt before 2006 (seconds for milliseconds)',
+      { occurredAt: 1_795_000_000 },
+      'occurredAt',
+      /before 2006/,
+    ],
+    ['an occurredAt beyond the date range', { occurredAt: 8.64e15 + 1 }, 'occurredAt', /in the future/],
+    ['an occurredAt in the future', { occurredAt: Date.now() + 3_600_000 }, 'occurredAt', /in the future/],
+    ['an event id over 1,000 bytes', { eventId: 'e'.repeat(1001) }, 'eventId', /at most 200/],
+    ['an object id that is not a number', { objectId: 'contact-123' }, 'objectId', /64-bit integer/],
+    ['an object id with a lone surrogate', { objectId: '12\ud800' }, 'objectId', /surrogate/],
+    ['a decimal portal id', { portalId: 62515.5 }, 'portalId', /decimal is not an id/],
+  ] as const) {
+    test(`${what} is rejected naming the field; the good event of the same batch is still started`, async () => {
+      const res = await webhook([event({ eventId: 1 }), event({ eventId: 2, ...change })]);
+      // The good event reached Temporal (down here): 503, and HubSpot's redelivery is idempotent.
+      assert.equal(res.statusCode, 503, res.body);
+      const body = res.json<
+        WebhookAnswer & { rejected: { index: number; issues: { field: string; message: string }[] }[] }
+      >();
+      assert.deepEqual(
+        body.rejected.map((r) => [r.index, r.issues.map((i) => i.field)]),
+        [[1, [`[1].${field}`]]],
+      );
+      assert.match(body.rejected[0]!.issues[0]!.message, message);
+      assert.equal(starts.length, 1);
+      assert.equal(body.started[0]?.status, 'failed');
+    });
+  }
 
   test('400 for a signed body that is not JSON', async () => {
     const res = await webhook('[{"eventId": ');
@@ -284,7 +314,8 @@ describe('POST /webhooks/hubspot: events', () => {
     assert.equal(starts.length, 1);
     const [start] = starts;
     assert.equal(start?.workflowType, 'lifecycleConversionWorkflow');
-    assert.equal(start?.options.workflowId, 'hubspot-lifecycle-62515-123-10-lead');
+    // Keyed on the business event (portal, contact, stage, time, definition), not on the delivery's event id.
+    assert.equal(start?.options.workflowId, 'hubspot-lifecycle-62515-123-lead-1795000000000-lead');
     assert.equal(start?.options.taskQueue, 'hubspot-tq');
     assert.equal(start?.options.workflowIdReusePolicy, 'REJECT_DUPLICATE');
     const [input] = start?.options.args as [LifecycleConversionInput];
@@ -300,6 +331,13 @@ describe('POST /webhooks/hubspot: events', () => {
   });
 });
 
+/** An hour ago, to the second, written as a site in UTC+1 would. */
+const SUBMITTED_MS = Math.floor((Date.now() - 3_600_000) / 1000) * 1000;
+const SUBMITTED_AT = new Date(SUBMITTED_MS + 3_600_000)
+  .toISOString()
+  .replace('T', ' ')
+  .replace(/\.\d{3}Z$/, '+01:00');
+
 describe('POST /webhooks/hubspot/forms', () => {
   const forms = (body: unknown, signing?: Signing) => post(app, '/webhooks/hubspot/forms', body, signing);
   const withKey = (body: unknown, key = API_KEY) =>
@@ -313,7 +351,7 @@ describe('POST /webhooks/hubspot/forms', () => {
   const submission = (overrides: Record<string, unknown> = {}) => ({
     formId: DEMO_FORM,
     submissionId: 'sub-1',
-    submittedAt: '2026-11-24 15:04:05+01:00',
+    submittedAt: SUBMITTED_AT,
     userAgent: 'Mozilla/5.0 (test)',
     fields: {
       email: ' Jane.Doe@Example.com ',
@@ -347,6 +385,36 @@ describe('POST /webhooks/hubspot/forms', () => {
     starts.length = 0;
     assert.equal((await forms(submission())).statusCode, 503);
     assert.equal(starts.length, 1);
+  });
+
+  for (const [what, at, message] of [
+    ['three days old', new Date(Date.now() - 3 * 86_400_000), /more than 24 h/],
+    ['older than 24 h less the margin', new Date(Date.now() - 24 * 3_600_000 + 300_000), /more than 24 h/],
+    ['in the year 0000', '0000-01-01 00:00:00+00:00', /more than 24 h/],
+    ['in the year 9999', '9999-12-31 23:59:59+00:00', /in the future/],
+  ] as const) {
+    test(`400 naming submittedAt when it is ${what}: nothing is started`, async () => {
+      const text =
+        typeof at === 'string'
+          ? at
+          : at
+              .toISOString()
+              .replace('T', ' ')
+              .replace(/\.\d{3}Z$/, '+00:00');
+      const res = await withKey(submission({ submittedAt: text }));
+      assert.equal(res.statusCode, 400, res.body);
+      assert.deepEqual(
+        res.json<Issues>().issues.map((i) => i.field),
+        ['submittedAt'],
+      );
+      assert.match(res.body, message);
+      assert.equal(starts.length, 0);
+    });
+  }
+
+  test('a form id in other letter case is the same form and the same workflow', async () => {
+    assert.equal((await withKey(submission({ formId: DEMO_FORM.toUpperCase() }))).statusCode, 503);
+    assert.equal(starts[0]?.options.workflowId, `hubspot-form-${DEMO_FORM}-sub-1`);
   });
 
   test('400 naming submittedAt when it has no offset', async () => {
@@ -429,8 +497,11 @@ describe('POST /webhooks/hubspot/forms', () => {
         },
       },
     ]);
-    assert.equal(input.submittedAtMs, Date.parse('2026-11-24T14:04:05Z'));
-    assert.equal(input.conversionDateTime, '2026-11-24 14:04:05+00:00');
+    assert.equal(input.submittedAtMs, SUBMITTED_MS);
+    assert.equal(
+      input.conversionDateTime,
+      SUBMITTED_AT.replace('+01:00', '+00:00').replace(/ \d\d/, (h) => ` ${String(Number(h) - 1).padStart(2, '0')}`),
+    );
     assert.equal(input.userAgent, 'Mozilla/5.0 (test)');
     assert.equal(input.safetyMarginMs, 600_000);
   });

@@ -342,7 +342,8 @@ describe('validation rules', () => {
     assert.deepEqual(errorsOf(raw), []);
     const warnings = at(warningsOf(raw), 'definitions[0].value.type');
     assert.equal(warnings.length, 1);
-    assert.match(warnings[0]!.message, /no deal: the default 30 EUR is always used/);
+    // As Flow B sends it: the enhancement carries no restatement for deal_amount (see form-enhancement tests).
+    assert.match(warnings[0]!.message, /no deal: its enhancement restates no value \(the default 30 EUR is not sent\)/);
   });
 
   test('a createdAt in the future is a warning', () => {

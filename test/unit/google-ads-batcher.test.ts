@@ -341,6 +341,44 @@ describe('GoogleAdsBatcherPool over the real client and emulator', () => {
     }
   });
 
+  test('one order id twice in a burst (a webhook delivered twice) is sent once: one upload, both callers answered ok', async () => {
+    const emu = await startGoogleAdsEmulator();
+    try {
+      const client = new GoogleAdsConversionClient({
+        developerToken: 'dev',
+        clientId: 'id',
+        clientSecret: 'secret',
+        refreshToken: 'rt',
+        endpoint: { host: emu.host, port: emu.port, insecure: true },
+      });
+      const pool = new GoogleAdsBatcherPool({ client, requestsPerSecond: 1000, lingerMs: 50 });
+      const results = await Promise.all([
+        pool.uploadClick(click('same-order')),
+        pool.uploadClick(click('same-order')),
+        pool.uploadClick(click('other-order')),
+        pool.uploadEnhancement(enhancement('same-order')),
+        pool.uploadEnhancement(enhancement('same-order')),
+      ]);
+      assert.deepEqual(results, Array(5).fill({ ok: true }));
+      const clickRequest = emu.requests.find((r) => Array.isArray(r.body.conversions));
+      assert.deepEqual(
+        (clickRequest?.body.conversions as { order_id: string }[]).map((c) => c.order_id),
+        ['same-order', 'other-order'],
+      );
+      assert.equal(emu.uploaded().clicks.length, 2);
+      // The same order id under another conversion action is another conversion: both are sent.
+      const other = await Promise.all([
+        pool.uploadClick(click('o-x')),
+        pool.uploadClick(click('o-x', { conversionAction: `customers/${CUSTOMER}/conversionActions/2` })),
+      ]);
+      assert.deepEqual(other, [{ ok: true }, { ok: true }]);
+      assert.equal(emu.uploaded().clicks.length, 4);
+      await pool.close();
+    } finally {
+      await emu.close();
+    }
+  });
+
   test('call rows from concurrent callers share one UploadCallConversions request, each getting its own row', async () => {
     const emu = await startGoogleAdsEmulator();
     try {

@@ -213,7 +213,11 @@ describe('GoogleAdsConversionClient.uploadClickConversions (google-ads-api over 
     assert.deepEqual(names(results[4]), ['date_error.INVALID_STRING_DATE_TIME_SECONDS_WITH_OFFSET']);
     assert.deepEqual(names(results[5]), ['request_error.RESOURCE_NAME_MALFORMED']);
     assert.deepEqual(names(results[6]), ['conversion_upload_error.DUPLICATE_ORDER_ID']);
-    for (const r of results.slice(1)) assert.deepEqual(classifyGoogleAdsError(firstError(r)), { action: 'permanent' });
+    for (const r of results.slice(1, 6)) {
+      assert.deepEqual(classifyGoogleAdsError(firstError(r)), { action: 'permanent' });
+    }
+    // A repeat within the request is no verdict on the row: sent again alone (the batcher never repeats one).
+    assert.deepEqual(classifyGoogleAdsError(firstError(results[6])), { action: 'transient' });
   });
 
   test('more than one click id is refused before anything is sent', async () => {

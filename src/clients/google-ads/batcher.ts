@@ -29,6 +29,18 @@ export type GoogleAdsUploadClient = Pick<
   'uploadClickConversions' | 'uploadCallConversions' | 'uploadEnhancements'
 >;
 
+/**
+ * Google's identity of a row within one request: a click conversion or an enhancement with an order id is
+ * that order of that conversion action (Google refuses a request's repeats with DUPLICATE_ORDER_ID or
+ * DUPLICATE_ENHANCEMENT_IN_REQUEST). Call conversions are left alone: v25 records a repeated call once and
+ * says so (DUPLICATE_CALL_CONVERSION_IN_REQUEST), which the call import reads as "already recorded".
+ */
+function rowKey<S extends GoogleAdsUploadService>(service: S, row: GoogleAdsRowOf<S>): string | undefined {
+  if (service === 'call') return undefined;
+  const r = row as ClickConversionRow | EnhancementAdjustmentRow;
+  return r.orderId ? `${r.conversionAction}\u0000${r.orderId}` : undefined;
+}
+
 /** Why a row of this service cannot be sent at all, or undefined. */
 function rowProblem<S extends GoogleAdsUploadService>(service: S, row: GoogleAdsRowOf<S>): string | undefined {
   switch (service) {
@@ -105,6 +117,7 @@ export class GoogleAdsBatcher<S extends GoogleAdsUploadService> {
       limiter: opts.limiter ?? createGoogleAdsLimiter(opts),
       ownsLimiter: !opts.limiter,
       name: `Google Ads ${this.describe()}`,
+      keyOf: (row) => rowKey(service, row),
     });
   }
 

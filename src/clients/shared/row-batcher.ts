@@ -13,6 +13,12 @@ export interface RowBatcherOptions<Row, Result> {
   ownsLimiter: boolean;
   /** Names the batcher in errors, e.g. "CM360 profile 123". */
   name: string;
+  /**
+   * The vendor's identity of a row (e.g. conversion action and order id), when it has one: rows of one request
+   * with the same key are sent once and every caller gets that row's result. The vendor would refuse the
+   * repeats (DUPLICATE_ORDER_ID), and some refuse every copy.
+   */
+  keyOf?(row: Row): string | undefined;
 }
 
 interface Pending<Row, Result> {
@@ -98,19 +104,35 @@ export class RowBatcher<Row, Result> {
     // Rows left behind get their own slot (or linger timer) now, while this request is in flight.
     this.kick();
     if (batch.length === 0) return;
+    const { rows, rowOf } = this.merge(batch);
     let results: Result[];
     try {
-      results = await this.opts.send(batch.map((p) => p.row));
+      results = await this.opts.send(rows);
     } catch (err) {
       for (const p of batch) p.reject(err);
       return;
     }
-    if (results.length !== batch.length) {
-      const err = new Error(`${this.opts.name}: ${results.length} results for ${batch.length} rows`);
+    if (results.length !== rows.length) {
+      const err = new Error(`${this.opts.name}: ${results.length} results for ${rows.length} rows`);
       for (const p of batch) p.reject(err);
       return;
     }
-    batch.forEach((p, i) => p.resolve(results[i] as Result));
+    batch.forEach((p, i) => p.resolve(results[rowOf[i]!] as Result));
+  }
+
+  /** The rows to send, each key once, and for each caller the index of its row among them. */
+  private merge(batch: Pending<Row, Result>[]): { rows: Row[]; rowOf: number[] } {
+    const rows: Row[] = [];
+    const firstWithKey = new Map<string, number>();
+    const rowOf = batch.map((p) => {
+      const key = this.opts.keyOf?.(p.row);
+      const known = key === undefined ? undefined : firstWithKey.get(key);
+      if (known !== undefined) return known;
+      if (key !== undefined) firstWithKey.set(key, rows.length);
+      rows.push(p.row);
+      return rows.length - 1;
+    });
+    return { rows, rowOf };
   }
 
   private clearTimer(): void {

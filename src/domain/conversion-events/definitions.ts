@@ -456,7 +456,7 @@ export function validateDefinitions(config: ConversionEventsConfig, opts: Valida
           'warning',
           position,
           'value.type',
-          `a form submission has no deal: the default ${def.value.default} ${def.value.currency} is always used`,
+          `a form submission has no deal: its enhancement restates no value (the default ${def.value.default} ${def.value.currency} is not sent), so the conversion keeps the value the Google tag recorded; use type custom to restate one`,
         );
       }
     }

@@ -57,12 +57,19 @@ export const GOOGLE_ADS_ERROR_TABLE: Readonly<Record<string, Readonly<Record<str
     // UNPARSEABLE_CALLERS_PHONE_NUMBER, INVALID_CUSTOMER_FOR_CALL,
     // CONVERSION_TRACKING_NOT_ENABLED_AT_CALL_TIME) stay permanent: resending the row changes nothing.
     DUPLICATE_CALL_CONVERSION_IN_REQUEST: alreadyDone,
+    // A click conversion twice in one request: Google processes none of the copies ("were not processed"), so
+    // it is no failure of the row and no proof of an upload. The batcher sends an order once per request, so
+    // the retry goes out alone and is then uploaded or ORDER_ID_ALREADY_IN_USE.
+    DUPLICATE_ORDER_ID: transient,
+    DUPLICATE_CLICK_CONVERSION_IN_REQUEST: transient,
   },
   conversion_adjustment_upload_error: {
     TOO_RECENT_CONVERSION_ACTION: tooRecent,
     TOO_RECENT_CONVERSION: { action: 'retry-later', delayMs: GOOGLE_ADS_TOO_RECENT_CONVERSION_DELAY_MS },
     CONVERSION_ALREADY_ENHANCED: alreadyDone,
     RESTATEMENT_ALREADY_EXISTS: alreadyDone,
+    // As DUPLICATE_ORDER_ID: the request held the enhancement twice; sent alone it is enhanced or already so.
+    DUPLICATE_ENHANCEMENT_IN_REQUEST: transient,
   },
   quota_error: {
     RESOURCE_EXHAUSTED: { action: 'retry-later', delayMs: GOOGLE_ADS_QUOTA_DEFAULT_DELAY_MS, honoursRetryDelay: true },
