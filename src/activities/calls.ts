@@ -19,14 +19,15 @@ import {
   type InvalidCallRow,
 } from '../domain/calls/types';
 import type { CallConversionRow, ConversionActionInfo, GoogleAdsRowResult } from '../domain/google-ads/types';
+import type { RowSubmitOptions } from '../clients/shared/row-batcher';
 import { hubSpotErrorToFailure } from './hubspot';
-import { requestErrorToFailure, rowOutcome, type UploadOutcome } from './google-ads';
+import { awaitBatched, requestErrorToFailure, rowOutcome, type UploadOutcome } from './google-ads';
 
 export interface CallActivityDeps {
   /** The `calls:` section of RELAY_CONFIG; absent when the file has none. */
   config?: CallsConfig;
   googleAds: {
-    uploadCall(row: CallConversionRow): Promise<GoogleAdsRowResult>;
+    uploadCall(row: CallConversionRow, options?: RowSubmitOptions): Promise<GoogleAdsRowResult>;
     findConversionActions(
       customerId: string,
       loginCustomerId: string | undefined,
@@ -49,6 +50,8 @@ export interface CallActivityDeps {
   /** The payload key (base64): the import ids are keyed with a key derived from it. */
   payloadKey: string;
   now?: () => number;
+  /** How often the call upload heartbeats while its rows wait; default BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS. */
+  heartbeatIntervalMs?: number;
 }
 
 export type ResolvedName = { resourceName: string } | { problem: string };
@@ -172,6 +175,7 @@ export function createCallActivities(deps: CallActivityDeps) {
      * One UploadCallConversions row per call, through the batcher (which packs up to 2,000 a request), and each
      * row's outcome by its inner error code. A request that failed as a whole fails the activity (Temporal
      * retries it); when only some of the rows' requests failed, those rows come back to be retried on a timer.
+     * Heartbeats while it waits; a cancelled attempt withdraws its rows still queued (see awaitBatched).
      */
     async uploadCallConversions(input: {
       customerId: string;
@@ -180,19 +184,26 @@ export function createCallActivities(deps: CallActivityDeps) {
       actions: Record<string, string>;
       rows: CallImportRow[];
     }): Promise<UploadOutcome[]> {
-      const settled = await Promise.allSettled(
-        input.rows.map((r) =>
-          deps.googleAds.uploadCall({
-            customerId: input.customerId,
-            ...(input.loginCustomerId ? { loginCustomerId: input.loginCustomerId } : {}),
-            conversionAction: input.actions[r.conversionName] ?? '',
-            callerId: r.callerId,
-            callStartDateTime: r.callStartDateTime,
-            conversionDateTime: r.conversionDateTime,
-            ...(r.conversionValue !== undefined ? { conversionValue: r.conversionValue } : {}),
-            currencyCode: r.currencyCode,
-          }),
-        ),
+      const settled = await awaitBatched(
+        (options) =>
+          Promise.allSettled(
+            input.rows.map((r) =>
+              deps.googleAds.uploadCall(
+                {
+                  customerId: input.customerId,
+                  ...(input.loginCustomerId ? { loginCustomerId: input.loginCustomerId } : {}),
+                  conversionAction: input.actions[r.conversionName] ?? '',
+                  callerId: r.callerId,
+                  callStartDateTime: r.callStartDateTime,
+                  conversionDateTime: r.conversionDateTime,
+                  ...(r.conversionValue !== undefined ? { conversionValue: r.conversionValue } : {}),
+                  currencyCode: r.currencyCode,
+                },
+                options,
+              ),
+            ),
+          ),
+        deps.heartbeatIntervalMs,
       );
       const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
       if (failures.length === settled.length && failures.length > 0) {

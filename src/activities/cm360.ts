@@ -2,8 +2,10 @@
 // ApplicationFailures with a type here, and nowhere else.
 import { ApplicationFailure } from '@temporalio/common';
 import { Cm360HttpError } from '../clients/cm360/errors';
+import type { RowSubmitOptions } from '../clients/shared/row-batcher';
 import { Cm360Failure, decideCm360Row, type Cm360FailureType } from '../domain/cm360/outcomes';
 import type { Cm360Conversion, Cm360RowResult } from '../domain/cm360/types';
+import { awaitBatched } from './google-ads';
 
 export interface Cm360EnhanceRequest {
   profileId: string;
@@ -14,7 +16,9 @@ export type Cm360EnhanceOutcome = { outcome: 'ENHANCED' } | { outcome: 'NOT_FOUN
 
 /** What the activities need: one shared batcher per CM360 user profile. */
 export interface Cm360Batchers {
-  forProfile(profileId: string): { enhance(conversion: Cm360Conversion): Promise<Cm360RowResult> };
+  forProfile(profileId: string): {
+    enhance(conversion: Cm360Conversion, options?: RowSubmitOptions): Promise<Cm360RowResult>;
+  };
 }
 
 /** How long a daily-quota error parks the work before the next try (the quota resets at midnight PT). */
@@ -43,16 +47,24 @@ export function httpErrorToFailure(err: Cm360HttpError): ApplicationFailure {
   }
 }
 
-export function createCm360Activities(deps: { batchers: Cm360Batchers }) {
+export function createCm360Activities(deps: {
+  batchers: Cm360Batchers;
+  /** How often an enhancement waiting on its batcher heartbeats; default BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS. */
+  heartbeatIntervalMs?: number;
+}) {
   return {
     /**
-     * Sends one conversion (through the profile's shared batcher) and reads its own row.
+     * Sends one conversion (through the profile's shared batcher) and reads its own row, heartbeating while
+     * it waits; a cancelled attempt withdraws its row if it is still queued (see awaitBatched).
      * NOT_FOUND is returned, not thrown: the workflow owns that window and its timers.
      */
     async enhanceCm360Conversion(req: Cm360EnhanceRequest): Promise<Cm360EnhanceOutcome> {
       let row: Cm360RowResult;
       try {
-        row = await deps.batchers.forProfile(req.profileId).enhance(req.conversion);
+        row = await awaitBatched(
+          (options) => deps.batchers.forProfile(req.profileId).enhance(req.conversion, options),
+          deps.heartbeatIntervalMs,
+        );
       } catch (err) {
         if (err instanceof Cm360HttpError) throw httpErrorToFailure(err);
         throw err;

@@ -1,8 +1,11 @@
 // Google Ads activities: uploads through the shared per-account batchers. Transient and quota
 // problems become retryable ApplicationFailures here (Temporal retries them); what the workflow must
 // decide on (already done, retry in hours, permanent) comes back as a row outcome.
+import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { GoogleAdsRequestError } from '../clients/google-ads/errors';
+import type { RowSubmitOptions } from '../clients/shared/row-batcher';
+import { BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS } from '../domain/activity-timing';
 import { classifyGoogleAdsError } from '../domain/google-ads/classify';
 import { GOOGLE_ADS_NON_RETRYABLE, GoogleAdsFailure } from '../domain/google-ads/failures';
 import type {
@@ -24,8 +27,29 @@ export type UploadOutcome =
   | { outcome: 'PERMANENT'; code: string; message: string };
 
 export interface GoogleAdsUploaders {
-  uploadClick(row: ClickConversionRow): Promise<GoogleAdsRowResult>;
-  uploadEnhancement(row: EnhancementAdjustmentRow): Promise<GoogleAdsRowResult>;
+  uploadClick(row: ClickConversionRow, options?: RowSubmitOptions): Promise<GoogleAdsRowResult>;
+  uploadEnhancement(row: EnhancementAdjustmentRow, options?: RowSubmitOptions): Promise<GoogleAdsRowResult>;
+}
+
+/**
+ * Runs `send` (rows handed to a shared batcher) with the activity's cancellation signal and heartbeats every
+ * `intervalMs` until its answer settles. A worker that dies while its rows wait is noticed within the
+ * heartbeat timeout (BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS) instead of the start-to-close timeout; an attempt
+ * Temporal has given up on (timed out, cancelled, or the worker's shutdown grace is over) takes its rows still
+ * queued out of the batcher instead of sending them later beside its retry. A row already sent stays sent.
+ * Used by every activity that waits on a batcher (Google Ads clicks, enhancements and calls; CM360).
+ */
+export async function awaitBatched<T>(
+  send: (options: { signal: AbortSignal }) => Promise<T>,
+  intervalMs: number = BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS,
+): Promise<T> {
+  const ctx = Context.current();
+  const beat = setInterval(() => ctx.heartbeat(), intervalMs);
+  try {
+    return await send({ signal: ctx.cancellationSignal });
+  } finally {
+    clearInterval(beat);
+  }
 }
 
 const codeOf = (e: GoogleAdsRowError) => `${e.category}.${e.name}`;
@@ -71,10 +95,14 @@ export function requestErrorToFailure(err: GoogleAdsRequestError): ApplicationFa
   }
 }
 
-async function upload<T>(send: (row: T) => Promise<GoogleAdsRowResult>, row: T): Promise<UploadOutcome> {
+async function upload<T>(
+  send: (row: T, options: RowSubmitOptions) => Promise<GoogleAdsRowResult>,
+  row: T,
+  heartbeatIntervalMs: number | undefined,
+): Promise<UploadOutcome> {
   let result: GoogleAdsRowResult;
   try {
-    result = await send(row);
+    result = await awaitBatched((options) => send(row, options), heartbeatIntervalMs);
   } catch (err) {
     if (err instanceof GoogleAdsRequestError) throw requestErrorToFailure(err);
     throw err;
@@ -82,15 +110,19 @@ async function upload<T>(send: (row: T) => Promise<GoogleAdsRowResult>, row: T):
   return rowOutcome(result);
 }
 
-export function createGoogleAdsActivities(deps: { uploaders: GoogleAdsUploaders }) {
+export function createGoogleAdsActivities(deps: {
+  uploaders: GoogleAdsUploaders;
+  /** How often an upload waiting on its batcher heartbeats; default BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS. */
+  heartbeatIntervalMs?: number;
+}) {
   return {
     /** ConversionUploadService.UploadClickConversions for one lifecycle conversion. */
     uploadClickConversion(row: ClickConversionRow): Promise<UploadOutcome> {
-      return upload((r) => deps.uploaders.uploadClick(r), row);
+      return upload((r, o) => deps.uploaders.uploadClick(r, o), row, deps.heartbeatIntervalMs);
     },
     /** ConversionAdjustmentUploadService.UploadConversionAdjustments (ENHANCEMENT) for one form submission. */
     uploadEnhancement(row: EnhancementAdjustmentRow): Promise<UploadOutcome> {
-      return upload((r) => deps.uploaders.uploadEnhancement(r), row);
+      return upload((r, o) => deps.uploaders.uploadEnhancement(r, o), row, deps.heartbeatIntervalMs);
     },
   };
 }

@@ -17,6 +17,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CallActivities } from '../activities/calls';
+import { BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS } from '../domain/activity-timing';
 import type { UploadOutcome } from '../activities/google-ads';
 import { describeProblems } from '../domain/calls/report';
 import {
@@ -309,7 +310,13 @@ const retry = {
   nonRetryableErrorTypes: [GoogleAdsFailure.InvalidRequest, CallImportFailure.NotConfigured],
 };
 const resolving = proxyActivities<CallActivities>({ startToCloseTimeout: '1m', scheduleToCloseTimeout: '1d', retry });
-const uploads = proxyActivities<CallActivities>({ startToCloseTimeout: '10m', scheduleToCloseTimeout: '1d', retry });
+const uploads = proxyActivities<CallActivities>({
+  startToCloseTimeout: '10m',
+  scheduleToCloseTimeout: '1d',
+  // The upload heartbeats while its rows wait in the batcher: a dead worker's attempt is retried in seconds.
+  heartbeatTimeout: BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS,
+  retry,
+});
 
 const clip = (text: string) =>
   text.length > CALL_REASON_MAX_CHARS ? `${text.slice(0, CALL_REASON_MAX_CHARS)}…` : text;

@@ -3,6 +3,7 @@
 // failure for anything that must not or can no longer be retried.
 import { defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { Cm360Activities } from '../activities/cm360';
+import { BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS } from '../domain/activity-timing';
 import {
   CM360_NON_RETRYABLE,
   Cm360Failure,
@@ -104,6 +105,8 @@ export async function cm360EnhancementWorkflow(input: Cm360EnhancementInput): Pr
     // Transient errors (INTERNAL rows, 5xx, quota) are retried by Temporal, but never past the deadline.
     const { enhanceCm360Conversion } = proxyActivities<Cm360Activities>({
       startToCloseTimeout: '5m',
+      // The activity heartbeats while its row waits in the batcher: a dead worker's attempt is retried in seconds.
+      heartbeatTimeout: BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS,
       scheduleToCloseTimeout: schedule.deadlineMs - now,
       retry: {
         initialInterval: '10s',

@@ -3,6 +3,7 @@
 // conversion for Enhanced Conversions for Leads, reading its own row's outcome.
 import { ActivityFailure, defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { GoogleAdsActivities } from '../activities/google-ads';
+import { BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS } from '../domain/activity-timing';
 import type { HubSpotActivities } from '../activities/hubspot';
 import type { ClickIdProperties, LifecycleDefinition } from '../domain/conversion-events/definitions';
 import {
@@ -107,6 +108,8 @@ const hubspot = proxyActivities<HubSpotActivities>({
 
 const googleAds = proxyActivities<GoogleAdsActivities>({
   startToCloseTimeout: '5m',
+  // The upload heartbeats while its row waits in the batcher: a dead worker's attempt is retried in seconds.
+  heartbeatTimeout: BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS,
   scheduleToCloseTimeout: '1d',
   retry: {
     initialInterval: '10s',

@@ -2,8 +2,12 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as tick } from 'node:timers/promises';
-import { describe, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createCm360Activities, type Cm360EnhanceRequest } from '../../src/activities/cm360';
 import { Cm360Batcher, Cm360BatcherPool, createCm360Limiter, type Cm360Client } from '../../src/clients/cm360';
+import { BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS } from '../../src/domain/activity-timing';
 import type { Cm360Conversion, Cm360RowResult } from '../../src/domain/cm360/types';
 
 interface Call {
@@ -187,5 +191,81 @@ describe('Cm360BatcherPool', () => {
     assert.equal(calls.length, 2);
     assert.deepEqual(await Promise.all(pending), [echo('a1'), echo('b1')]);
     assert.throws(() => pool.forProfile('c'), /closed/);
+  });
+});
+
+// The activity in Temporal's MockActivityEnvironment over a real batcher and a fake CM360: only setInterval is
+// mocked (the heartbeat), so heartbeats are counted per interval ticked, never by waiting on the clock.
+describe('enhanceCm360Conversion: heartbeats and cancellation', () => {
+  test("heartbeats every interval while its row is queued; a cancelled attempt's row never reaches CM360", async (t) => {
+    const { client, calls } = fakeClient();
+    const batcher = new Cm360Batcher({ client, profileId: 'p1', lingerMs: 60_000, queriesPerSecond: 1000 });
+    const activities = createCm360Activities({ batchers: { forProfile: () => batcher } });
+    const env = new MockActivityEnvironment();
+    let heartbeats = 0;
+    env.on('heartbeat', () => (heartbeats += 1));
+    mock.timers.enable({ apis: ['setInterval'] });
+    t.after(() => mock.timers.reset());
+    const running = env.run((req: Cm360EnhanceRequest) => activities.enhanceCm360Conversion(req), {
+      profileId: 'p1',
+      conversion: conversion('c1'),
+    });
+    mock.timers.tick(BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS * 3);
+    assert.equal(heartbeats, 3);
+    env.cancel();
+    await assert.rejects(running, CancelledFailure);
+    // close() sends whatever is still queued at once: nothing is.
+    await batcher.close();
+    assert.deepEqual(calls, []);
+    mock.timers.tick(BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS * 3);
+    assert.equal(heartbeats, 3, 'the heartbeat stopped with the attempt');
+  });
+
+  test('the heartbeat stops once the row is answered; the other rows of the request are unaffected', async (t) => {
+    const calls: string[][] = [];
+    const client: Pick<Cm360Client, 'batchUpdate'> = {
+      batchUpdate: (_profileId, conversions) => {
+        calls.push(conversions.map((c) => c.ordinal));
+        return Promise.resolve(conversions.map((): Cm360RowResult => ({ ok: true })));
+      },
+    };
+    const batcher = new Cm360Batcher({ client, profileId: 'p1', lingerMs: 60_000, queriesPerSecond: 1000 });
+    const activities = createCm360Activities({ batchers: { forProfile: () => batcher } });
+    const env = new MockActivityEnvironment();
+    let heartbeats = 0;
+    env.on('heartbeat', () => (heartbeats += 1));
+    mock.timers.enable({ apis: ['setInterval'] });
+    t.after(() => mock.timers.reset());
+    const mine = env.run((req: Cm360EnhanceRequest) => activities.enhanceCm360Conversion(req), {
+      profileId: 'p1',
+      conversion: conversion('mine'),
+    });
+    const other = batcher.enhance(conversion('other'));
+    mock.timers.tick(BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS);
+    assert.equal(heartbeats, 1);
+    // close() sends the queued rows at once, without the linger time.
+    await batcher.close();
+    assert.deepEqual(await mine, { outcome: 'ENHANCED' });
+    assert.deepEqual(await other, { ok: true });
+    mock.timers.tick(BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS * 3);
+    assert.equal(heartbeats, 1);
+    assert.deepEqual(calls, [['mine', 'other']]);
+  });
+
+  test('an attempt already cancelled when it starts queues nothing', async () => {
+    const { client, calls } = fakeClient();
+    const batcher = new Cm360Batcher({ client, profileId: 'p1', lingerMs: 0, queriesPerSecond: 1000 });
+    const activities = createCm360Activities({ batchers: { forProfile: () => batcher } });
+    const env = new MockActivityEnvironment();
+    env.cancel();
+    await assert.rejects(
+      env.run((req: Cm360EnhanceRequest) => activities.enhanceCm360Conversion(req), {
+        profileId: 'p1',
+        conversion: conversion('c1'),
+      }),
+      CancelledFailure,
+    );
+    await batcher.close();
+    assert.deepEqual(calls, []);
   });
 });

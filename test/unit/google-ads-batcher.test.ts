@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { describe, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
+import { CancelledFailure } from '@temporalio/common';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createCallActivities } from '../../src/activities/calls';
+import { createGoogleAdsActivities } from '../../src/activities/google-ads';
+import { BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS } from '../../src/domain/activity-timing';
 import {
   createGoogleAdsLimiter,
   GoogleAdsBatcher,
@@ -411,5 +416,143 @@ describe('GoogleAdsBatcherPool over the real client and emulator', () => {
     } finally {
       await emu.close();
     }
+  });
+});
+
+/** Answers every row ok and lists each request's order ids (a call row: its caller id). */
+function okClient() {
+  const requests: { service: string; ids: string[] }[] = [];
+  const answer = (service: string, ids: string[]) => {
+    requests.push({ service, ids });
+    return Promise.resolve(ids.map((): GoogleAdsRowResult => ({ ok: true })));
+  };
+  const client: GoogleAdsUploadClient = {
+    uploadClickConversions: (_c, _l, rows) =>
+      answer(
+        'click',
+        rows.map((r) => r.orderId),
+      ),
+    uploadCallConversions: (_c, _l, rows) =>
+      answer(
+        'call',
+        rows.map((r) => r.callerId),
+      ),
+    uploadEnhancements: (_c, _l, rows) =>
+      answer(
+        'enhancement',
+        rows.map((r) => r.orderId),
+      ),
+  };
+  return { client, requests };
+}
+
+/** Call activities whose uploads go through `pool`; nothing else of them is used. */
+function callActivitiesOver(pool: GoogleAdsBatcherPool) {
+  const unused = () => Promise.reject(new Error('not used'));
+  return createCallActivities({
+    googleAds: { uploadCall: (row, options) => pool.uploadCall(row, options), findConversionActions: unused },
+    hubspot: { dispositions: unused, modifiedInboundCalls: unused, dealAmounts: unused },
+    lastPull: () => Promise.resolve(undefined),
+    closedWorkflows: () => Promise.resolve([]),
+    payloadKey: Buffer.alloc(32, 1).toString('base64'),
+  });
+}
+
+const callImportRow = (row: number, callerId: string) => ({
+  row,
+  callerId,
+  callStartDateTime: '2026-11-24 10:00:00+00:00',
+  conversionName: 'Sales call',
+  conversionDateTime: '2026-11-24 10:20:00+00:00',
+  currencyCode: 'USD',
+});
+
+// The activities in Temporal's MockActivityEnvironment over a real batcher pool and a fake Google Ads: only
+// setInterval is mocked (the heartbeat), so heartbeats are counted per interval ticked, never by the clock.
+describe('Google Ads upload activities: heartbeats and cancellation', () => {
+  test("uploadEnhancement heartbeats while its row is queued; a cancelled attempt's row never reaches Google", async (t) => {
+    const { client, requests } = okClient();
+    const pool = new GoogleAdsBatcherPool({ client, lingerMs: 60_000, requestsPerSecond: 1000 });
+    const activities = createGoogleAdsActivities({ uploaders: pool });
+    const env = new MockActivityEnvironment();
+    let heartbeats = 0;
+    env.on('heartbeat', () => (heartbeats += 1));
+    mock.timers.enable({ apis: ['setInterval'] });
+    t.after(() => mock.timers.reset());
+    const running = env.run(
+      (row: EnhancementAdjustmentRow) => activities.uploadEnhancement(row),
+      enhancement('cancelled-order'),
+    );
+    const other = pool.uploadEnhancement(enhancement('other-order'));
+    mock.timers.tick(BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS * 2);
+    assert.equal(heartbeats, 2);
+    env.cancel();
+    await assert.rejects(running, CancelledFailure);
+    // close() sends what is still queued at once: only the other caller's row.
+    await pool.close();
+    assert.deepEqual(await other, { ok: true });
+    assert.deepEqual(requests, [{ service: 'enhancement', ids: ['other-order'] }]);
+    mock.timers.tick(BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS * 2);
+    assert.equal(heartbeats, 2, 'the heartbeat stopped with the attempt');
+  });
+
+  test('uploadClickConversion heartbeats until its row is answered, then stops', async (t) => {
+    const { client, requests } = okClient();
+    const pool = new GoogleAdsBatcherPool({ client, lingerMs: 60_000, requestsPerSecond: 1000 });
+    const activities = createGoogleAdsActivities({ uploaders: pool });
+    const env = new MockActivityEnvironment();
+    let heartbeats = 0;
+    env.on('heartbeat', () => (heartbeats += 1));
+    mock.timers.enable({ apis: ['setInterval'] });
+    t.after(() => mock.timers.reset());
+    const running = env.run((row: ClickConversionRow) => activities.uploadClickConversion(row), click('o-1'));
+    mock.timers.tick(BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS);
+    assert.equal(heartbeats, 1);
+    await pool.close();
+    assert.deepEqual(await running, { outcome: 'UPLOADED' });
+    mock.timers.tick(BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS * 3);
+    assert.equal(heartbeats, 1);
+    assert.deepEqual(requests, [{ service: 'click', ids: ['o-1'] }]);
+  });
+
+  test("uploadCallConversions heartbeats while its rows are queued; a cancelled attempt's rows never reach Google", async (t) => {
+    const { client, requests } = okClient();
+    const pool = new GoogleAdsBatcherPool({ client, lingerMs: 60_000, requestsPerSecond: 1000 });
+    const activities = callActivitiesOver(pool);
+    const env = new MockActivityEnvironment();
+    let heartbeats = 0;
+    env.on('heartbeat', () => (heartbeats += 1));
+    mock.timers.enable({ apis: ['setInterval'] });
+    t.after(() => mock.timers.reset());
+    const running = env.run(
+      (input: Parameters<typeof activities.uploadCallConversions>[0]) => activities.uploadCallConversions(input),
+      {
+        customerId: CUSTOMER,
+        actions: { 'Sales call': `customers/${CUSTOMER}/conversionActions/6512349874` },
+        rows: [callImportRow(1, '+16502530001'), callImportRow(2, '+16502530002')],
+      },
+    );
+    mock.timers.tick(BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS * 2);
+    assert.equal(heartbeats, 2);
+    env.cancel();
+    await assert.rejects(running, CancelledFailure);
+    await pool.close();
+    assert.deepEqual(requests, []);
+  });
+
+  test('an upload whose attempt is already cancelled queues nothing', async () => {
+    const { client, requests } = okClient();
+    const pool = new GoogleAdsBatcherPool({ client, lingerMs: 0, requestsPerSecond: 1000 });
+    const env = new MockActivityEnvironment();
+    env.cancel();
+    await assert.rejects(
+      env.run(
+        (row: ClickConversionRow) => createGoogleAdsActivities({ uploaders: pool }).uploadClickConversion(row),
+        click('o-1'),
+      ),
+      CancelledFailure,
+    );
+    await pool.close();
+    assert.deepEqual(requests, []);
   });
 });

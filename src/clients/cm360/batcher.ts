@@ -3,7 +3,7 @@
 // the relay scale.
 import Bottleneck from 'bottleneck';
 import { CM360_MAX_CONVERSIONS_PER_REQUEST, type Cm360Conversion, type Cm360RowResult } from '../../domain/cm360/types';
-import { batchSize, RowBatcher } from '../shared/row-batcher';
+import { batchSize, RowBatcher, type RowSubmitOptions } from '../shared/row-batcher';
 import type { Cm360Client } from './client';
 
 export interface Cm360BatcherOptions {
@@ -44,9 +44,12 @@ export class Cm360Batcher {
     });
   }
 
-  /** Queues one conversion and resolves with its own row of the request it ends up in. */
-  enhance(conversion: Cm360Conversion): Promise<Cm360RowResult> {
-    return this.rows.submit(conversion);
+  /**
+   * Queues one conversion and resolves with its own row of the request it ends up in. `signal` withdraws it
+   * while it is queued (the promise rejects with the signal's reason); once its request is sent it stays sent.
+   */
+  enhance(conversion: Cm360Conversion, options?: RowSubmitOptions): Promise<Cm360RowResult> {
+    return this.rows.submit(conversion, options);
   }
 
   /** Sends everything queued without waiting for the linger time, waits for it, then stops. */

@@ -15,7 +15,7 @@ import {
   enhancementRowProblem,
   type GoogleAdsConversionClient,
 } from './client';
-import { batchSize, RowBatcher } from '../shared/row-batcher';
+import { batchSize, RowBatcher, type RowSubmitOptions } from '../shared/row-batcher';
 import { GoogleAdsRequestError } from './errors';
 
 export type GoogleAdsUploadService = 'click' | 'call' | 'enhancement';
@@ -125,14 +125,16 @@ export class GoogleAdsBatcher<S extends GoogleAdsUploadService> {
    * Queues one row and resolves with its own row of the request it ends up in. Rejects with a
    * GoogleAdsRequestError when that request as a whole failed, or at once (kind `invalid`) when the
    * row could never be sent: checked here so one bad row cannot sink the 1,999 others in its batch.
+   * `signal` withdraws the row while it is queued (the promise rejects with the signal's reason); once its
+   * request is sent it stays sent.
    */
-  upload(row: GoogleAdsRowOf<S>): Promise<GoogleAdsRowResult> {
+  upload(row: GoogleAdsRowOf<S>, options?: RowSubmitOptions): Promise<GoogleAdsRowResult> {
     if (row.customerId !== this.customerId || (row.loginCustomerId || undefined) !== this.loginCustomerId) {
       return Promise.reject(new RangeError(`row belongs to another account than the ${this.describe()} batcher`));
     }
     const problem = rowProblem(this.service, row);
     if (problem) return Promise.reject(new GoogleAdsRequestError({ kind: 'invalid', message: problem }));
-    return this.rows.submit(row);
+    return this.rows.submit(row, options);
   }
 
   /** Sends everything queued without waiting for the linger time, waits for it, then stops. */
@@ -183,16 +185,16 @@ export class GoogleAdsBatcherPool {
     return batcher;
   }
 
-  uploadClick(row: ClickConversionRow): Promise<GoogleAdsRowResult> {
-    return this.route('click', row);
+  uploadClick(row: ClickConversionRow, options?: RowSubmitOptions): Promise<GoogleAdsRowResult> {
+    return this.route('click', row, options);
   }
 
-  uploadCall(row: CallConversionRow): Promise<GoogleAdsRowResult> {
-    return this.route('call', row);
+  uploadCall(row: CallConversionRow, options?: RowSubmitOptions): Promise<GoogleAdsRowResult> {
+    return this.route('call', row, options);
   }
 
-  uploadEnhancement(row: EnhancementAdjustmentRow): Promise<GoogleAdsRowResult> {
-    return this.route('enhancement', row);
+  uploadEnhancement(row: EnhancementAdjustmentRow, options?: RowSubmitOptions): Promise<GoogleAdsRowResult> {
+    return this.route('enhancement', row, options);
   }
 
   close(): Promise<void> {
@@ -200,9 +202,13 @@ export class GoogleAdsBatcherPool {
     return this.closed;
   }
 
-  private route<S extends GoogleAdsUploadService>(service: S, row: GoogleAdsRowOf<S>): Promise<GoogleAdsRowResult> {
+  private route<S extends GoogleAdsUploadService>(
+    service: S,
+    row: GoogleAdsRowOf<S>,
+    options: RowSubmitOptions | undefined,
+  ): Promise<GoogleAdsRowResult> {
     try {
-      return this.forAccount(service, row.customerId, row.loginCustomerId).upload(row);
+      return this.forAccount(service, row.customerId, row.loginCustomerId).upload(row, options);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }

@@ -1,6 +1,7 @@
 // The engine behind every per-account batcher: many concurrent callers (activities of many workflows)
 // each queue one row; rows leave in requests of up to `maxBatchSize`, when full or `lingerMs` after the
-// first queued row, under a shared rate limiter; each caller gets its own row's result back.
+// first queued row, under a shared rate limiter; each caller gets its own row's result back. A caller may
+// withdraw its row with an AbortSignal while the row is still queued (see submit).
 import type Bottleneck from 'bottleneck';
 
 export interface RowBatcherOptions<Row, Result> {
@@ -21,11 +22,29 @@ export interface RowBatcherOptions<Row, Result> {
   keyOf?(row: Row): string | undefined;
 }
 
+export interface RowSubmitOptions {
+  /**
+   * Withdraws the row while it is still queued: it leaves the queue and its promise rejects with the signal's
+   * reason. Once the row's request has been sent it cannot be recalled: the signal is then ignored and the
+   * promise settles with the request's answer. A signal already aborted at submit queues nothing.
+   */
+  signal?: AbortSignal;
+}
+
 interface Pending<Row, Result> {
   row: Row;
   enqueuedAt: number;
   resolve(result: Result): void;
   reject(err: unknown): void;
+  /** Stops listening to the caller's signal (the row was sent, or settled otherwise). */
+  detach(): void;
+}
+
+/** The signal's reason when it is an Error (Temporal's CancelledFailure, an AbortError), else one naming it. */
+function withdrawnError(name: string, signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error) return reason;
+  return new Error(`${name}: the row was withdrawn before it was sent (${String(reason)})`, { cause: reason });
 }
 
 export class RowBatcher<Row, Result> {
@@ -40,16 +59,34 @@ export class RowBatcher<Row, Result> {
   private readonly running = new Set<Promise<void>>();
   private closing = false;
   private closed: Promise<void> | undefined;
+  /**
+   * The queued rows of each caller's signal, behind one abort listener per signal: an activity that queues
+   * 1,500 call rows with its one cancellation signal adds one listener, not 1,500 (Node warns past 10).
+   */
+  private readonly bySignal = new Map<AbortSignal, { rows: Set<Pending<Row, Result>>; onAbort: () => void }>();
 
   constructor(private readonly opts: RowBatcherOptions<Row, Result>) {}
 
-  /** Queues one row and resolves with its own result of the request it ends up in. */
-  submit(row: Row): Promise<Result> {
+  /**
+   * Queues one row and resolves with its own result of the request it ends up in. Aborting `signal` while the
+   * row is queued removes it and rejects (with the signal's reason); after its request has left, the row
+   * cannot be recalled and the abort changes nothing: neither this caller's answer nor the other rows'.
+   */
+  submit(row: Row, options: RowSubmitOptions = {}): Promise<Result> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(withdrawnError(this.opts.name, signal));
     if (this.closing) return Promise.reject(new Error(`${this.opts.name} batcher is closed`));
     return new Promise<Result>((resolve, reject) => {
-      this.queue.push({ row, enqueuedAt: Date.now(), resolve, reject });
+      const pending: Pending<Row, Result> = { row, enqueuedAt: Date.now(), resolve, reject, detach: () => {} };
+      if (signal) this.watch(signal, pending);
+      this.queue.push(pending);
       this.kick();
     });
+  }
+
+  /** How many rows wait for a request (not counting those in flight). */
+  get queued(): number {
+    return this.queue.length;
   }
 
   /** Sends everything queued without waiting for the linger time, waits for it, then stops. */
@@ -67,6 +104,36 @@ export class RowBatcher<Row, Result> {
       this.kick();
     }
     if (this.opts.ownsLimiter) await this.opts.limiter.stop({ dropWaitingJobs: false });
+  }
+
+  /** Files a queued row under its signal; the row leaves the signal's set when it is sent or withdrawn. */
+  private watch(signal: AbortSignal, pending: Pending<Row, Result>): void {
+    let watched = this.bySignal.get(signal);
+    if (!watched) {
+      const entry = { rows: new Set<Pending<Row, Result>>(), onAbort: () => this.withdraw(signal, entry.rows) };
+      signal.addEventListener('abort', entry.onAbort, { once: true });
+      this.bySignal.set(signal, entry);
+      watched = entry;
+    }
+    const { rows, onAbort } = watched;
+    rows.add(pending);
+    pending.detach = () => {
+      rows.delete(pending);
+      if (rows.size > 0 || this.bySignal.get(signal)?.rows !== rows) return;
+      signal.removeEventListener('abort', onAbort);
+      this.bySignal.delete(signal);
+    };
+  }
+
+  /** Takes the rows of a caller that gave up out of the queue (every row in `rows` is still queued). */
+  private withdraw(signal: AbortSignal, rows: Set<Pending<Row, Result>>): void {
+    this.bySignal.delete(signal);
+    const withdrawn = new Set(rows);
+    rows.clear();
+    this.queue = this.queue.filter((p) => !withdrawn.has(p));
+    if (this.queue.length === 0) this.clearTimer();
+    const err = withdrawnError(this.opts.name, signal);
+    for (const p of withdrawn) p.reject(err);
   }
 
   private kick(): void {
@@ -92,7 +159,10 @@ export class RowBatcher<Row, Result> {
       .catch((err: unknown) => {
         // Only reached when the limiter itself refuses the job; sendNextBatch never throws.
         this.slotBooked = false;
-        for (const p of this.queue.splice(0)) p.reject(err);
+        for (const p of this.queue.splice(0)) {
+          p.detach();
+          p.reject(err);
+        }
       })
       .finally(() => this.running.delete(job));
     this.running.add(job);
@@ -101,6 +171,8 @@ export class RowBatcher<Row, Result> {
   private async sendNextBatch(): Promise<void> {
     this.slotBooked = false;
     const batch = this.queue.splice(0, this.opts.maxBatchSize);
+    // From here on these rows are the request's: a caller's abort no longer takes its row back.
+    for (const p of batch) p.detach();
     // Rows left behind get their own slot (or linger timer) now, while this request is in flight.
     this.kick();
     if (batch.length === 0) return;

@@ -60,6 +60,8 @@ export interface Cm360Emulator {
   setFault(fault: Cm360Fault | undefined): void;
   /** Enhanced conversions by key (`configId-activityId-ordinal`): the last body that enhanced each. */
   enhanced(): Map<string, Record<string, unknown>>;
+  /** How many times each conversion (by key) was enhanced successfully: above 1, it was sent again. */
+  enhancementCounts(): Map<string, number>;
   close(): Promise<void>;
 }
 
@@ -200,6 +202,7 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
   /** Capture time (ms) by conversion key. */
   const captured = new Map<string, number>();
   const enhanced = new Map<string, Record<string, unknown>>();
+  const enhancementCounts = new Map<string, number>();
   const faults = new FaultSwitch<Cm360Fault>();
   const capture = (key: Cm360ConversionKeyFields, atMs?: number) => {
     captured.set(
@@ -321,6 +324,7 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
             };
           }
           enhanced.set(key, conversion);
+          enhancementCounts.set(key, (enhancementCounts.get(key) ?? 0) + 1);
         }
         return {
           conversion: { ...conversion, kind: 'dfareporting#conversion' },
@@ -391,6 +395,7 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
     capture,
     setFault: (fault) => faults.set(fault),
     enhanced: () => new Map(enhanced),
+    enhancementCounts: () => new Map(enhancementCounts),
     close: () => app.close(),
   };
 }
