@@ -3,7 +3,7 @@
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { countryCodeFromHubSpot } from '../activities/hubspot';
+import { hashFormFields } from '../activities/hubspot-forms';
 import {
   formDefinitionFor,
   lifecycleDefinitionsForStage,
@@ -11,12 +11,8 @@ import {
   type LifecycleDefinition,
 } from '../domain/conversion-events/definitions';
 import { idPartProblem } from '../domain/ids';
-import { toGoogleAdsUserIdentifiers } from '../domain/google-ads/identifiers';
-import { googleAdsDateTime, parseOffsetDateTime } from '../domain/google-ads/rules';
-import { GOOGLE_ADS_MAX_USER_IDENTIFIERS } from '../domain/google-ads/types';
-import { hashIdentity } from '../domain/identifiers/hash';
+import { ENHANCEMENT_WINDOW_MS, googleAdsDateTime, parseOffsetDateTime } from '../domain/google-ads/rules';
 import {
-  ENHANCEMENT_WINDOW_MS,
   formEnhancementStart,
   formEnhancementWorkflow,
   type FormEnhancementInput,
@@ -236,16 +232,11 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
           ignored.push({ eventId: event.eventId, reason: 'not a contact lifecycle-stage change' });
           return;
         }
-        const problems = [
-          occurredAtProblem(event.occurredAt, now),
-          (() => {
-            const p = idPartProblem(event.propertyValue);
-            return p ? `propertyValue ${p}` : undefined;
-          })(),
-        ];
-        const issues = problems.flatMap((message, k) =>
-          message ? [{ field: `[${index}].${k === 0 ? 'occurredAt' : 'propertyValue'}`, message }] : [],
-        );
+        const issues: FieldIssue[] = [];
+        const when = occurredAtProblem(event.occurredAt, now);
+        if (when) issues.push({ field: `[${index}].occurredAt`, message: when });
+        const stage = idPartProblem(event.propertyValue);
+        if (stage) issues.push({ field: `[${index}].propertyValue`, message: `propertyValue ${stage}` });
         if (issues.length > 0) return void reject(issues);
         const definitions = lifecycleDefinitionsForStage(opts.conversionEvents, event.propertyValue);
         if (definitions.length === 0) {
@@ -335,30 +326,8 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
         });
       }
       // Only the fields the definition shares leave the relay, hashed.
-      const f = s.fields;
-      const shared = new Set(definition.sharedFields);
-      const withAddress = shared.has('address');
-      // HubSpot's country field is free text ("Deutschland"): read it as the contact activity does, or a
-      // country name would be dropped and the phone number read in the default region instead.
-      const country = f.country === undefined ? undefined : (countryCodeFromHubSpot(f.country) ?? f.country);
-      const hashed = hashIdentity(
-        {
-          email: shared.has('email') ? f.email : undefined,
-          phone: shared.has('phone') ? f.phone : undefined,
-          firstName: shared.has('firstName') ? f.firstname : undefined,
-          lastName: shared.has('lastName') ? f.lastname : undefined,
-          streetAddress: withAddress ? f.address : undefined,
-          city: withAddress ? f.city : undefined,
-          state: withAddress ? f.state : undefined,
-          postalCode: withAddress ? f.zip : undefined,
-          countryCode: withAddress || shared.has('phone') ? country : undefined,
-        },
-        { defaultRegion: opts.defaultRegion },
-      );
-      const userIdentifiers = toGoogleAdsUserIdentifiers(hashed.identity, { withAddress: true }).slice(
-        0,
-        GOOGLE_ADS_MAX_USER_IDENTIFIERS,
-      );
+      const hashed = hashFormFields(s.fields, definition, opts.defaultRegion);
+      const { userIdentifiers } = hashed;
       if (userIdentifiers.length === 0) {
         const issues = hashed.dropped.length
           ? hashed.dropped.map((d) => ({ field: `fields.${d.field}`, message: d.reason }))

@@ -3,6 +3,7 @@
 // `failed` item that did start after all is answered `duplicate`, never run twice.
 import { WorkflowExecutionAlreadyStartedError, type Client } from '@temporalio/client';
 import { isGrpcServiceError } from '@temporalio/client';
+import { setMaxListeners } from 'node:events';
 import { status as GrpcStatus } from '@grpc/grpc-js';
 
 export type StartOutcome =
@@ -29,6 +30,8 @@ export async function startAll<T>(
   const outcomes = new Array<StartOutcome | undefined>(items.length);
   const timeoutReason = `Temporal did not start it within ${opts.timeoutMs} ms; send it again`;
   const abort = new AbortController();
+  // Every in-flight start listens on the one signal.
+  setMaxListeners(opts.concurrency + 8, abort.signal);
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<'expired'>((resolve) => {
     timer = setTimeout(() => {

@@ -17,6 +17,9 @@ import { GoogleAdsBatcherPool } from '../clients/google-ads/batcher';
 import { GoogleAdsConversionClient } from '../clients/google-ads/client';
 import { GoogleAdsFailure } from '../domain/google-ads/failures';
 import { HubSpotCallReader } from '../clients/hubspot/calls';
+import { HubSpotFormSubmissionReader } from '../clients/hubspot/forms';
+import type { FormPollDeps } from '../activities/hubspot-forms';
+import { applyFormPollSchedules, lastCompletedFormPoll } from '../schedules/hubspot-form-poll';
 import { HubSpotCrmClient } from '../clients/hubspot/client';
 import { createPendoActivities, type PendoActivityDeps } from '../activities/pendo';
 import { HubSpotRateLimiter } from '../clients/hubspot/rate-limit';
@@ -152,7 +155,7 @@ function googleAdsUploaders(env: Env): GoogleAdsParts {
   return {
     uploaders: pool,
     calls: {
-      uploadCall: (row) => pool.uploadCall(row),
+      uploadCall: (row, options) => pool.uploadCall(row, options),
       findConversionActions: (customerId, loginCustomerId, names) =>
         client.findConversionActions(customerId, loginCustomerId, names),
     },
@@ -166,6 +169,17 @@ function hubSpotCalls(env: Env, limiter: HubSpotRateLimiter): CallActivityDeps['
     return { dispositions: fail, modifiedInboundCalls: fail, dealAmounts: fail };
   }
   return new HubSpotCallReader({ accessToken: env.HUBSPOT_ACCESS_TOKEN, basePath: env.HUBSPOT_API_BASE, limiter });
+}
+
+function hubSpotForms(env: Env, limiter: HubSpotRateLimiter): FormPollDeps['forms'] {
+  if (!env.HUBSPOT_ACCESS_TOKEN) {
+    return { newSubmissions: () => notConfigured('HubSpotNotConfigured', 'HubSpot (HUBSPOT_ACCESS_TOKEN)') };
+  }
+  return new HubSpotFormSubmissionReader({
+    accessToken: env.HUBSPOT_ACCESS_TOKEN,
+    basePath: env.HUBSPOT_API_BASE,
+    limiter,
+  });
 }
 
 function parseEndpoint(text: string | undefined): { host: string; port: number } | undefined {
@@ -277,6 +291,8 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
     runningImports: () => runningPendoImports(client),
   };
   const worker = await createRelayWorker({
+    // SIGTERM lets running uploads finish: the longest batch linger plus one request.
+    batchLingerMs: Math.max(env.CM360_BATCH_LINGER, env.GOOGLE_ADS_BATCH_LINGER),
     connection,
     namespace: temporal.namespace,
     taskQueue: env.RELAY_TASK_QUEUE,
@@ -294,6 +310,11 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
       // relayCodec above has refused to start without it.
       payloadKey: env.RELAY_PAYLOAD_KEY ?? '',
     },
+    forms: {
+      forms: hubSpotForms(env, limiter),
+      defaultRegion: env.RELAY_DEFAULT_PHONE_REGION,
+      lastPoll: (definitionId) => lastCompletedFormPoll(client, definitionId),
+    },
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
   });
   void checkPendoProperties(pendoDeps, opts.warn ?? ((line) => console.warn(line)));
@@ -303,6 +324,13 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
   // The call pull follows `calls.hubspot` the same way.
   const calls = await applyCallsSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config: file?.calls });
   opts.onSchedule?.(calls, CALLS_SCHEDULE_ID);
+  // One poll of HubSpot's form submissions per form definition (Flow B without a custom webhook).
+  const forms = await applyFormPollSchedules(client, {
+    taskQueue: env.RELAY_TASK_QUEUE,
+    config: file?.conversionEvents,
+    safetyMarginMs: env.GOOGLE_ADS_ENHANCEMENT_SAFETY_MARGIN,
+  });
+  for (const f of forms) opts.onSchedule?.(f.outcome, f.scheduleId);
   const health = buildHealthServer({
     worker: () => {
       const state = worker.getState();

@@ -42,6 +42,12 @@ function startTemporal(env: Env, dataDir: string): { child: ChildProcess; uiUrl:
     String(uiPort),
     '--db-filename',
     join(dataDir, 'temporal.db'),
+    // WAL and normal sync: a few hundred writes a second instead of ~7 (every commit an fsync otherwise); the
+    // file stays consistent, and a power cut loses at most the last transactions.
+    '--sqlite-pragma',
+    'journal_mode=wal',
+    '--sqlite-pragma',
+    'synchronous=normal',
     '--namespace',
     env.TEMPORAL_NAMESPACE,
     // The UI can be given only a URL: the codec token rides in its path (masked in the api's request log).

@@ -2,8 +2,9 @@
 // submission's hashed identifiers, before the original conversion is 24 hours old (less a margin).
 import { ActivityFailure, defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
 import type { GoogleAdsActivities } from '../activities/google-ads';
+import { BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS } from '../domain/activity-timing';
 import type { FormDefinition } from '../domain/conversion-events/definitions';
-import { Ineligible, type IneligibleReason } from '../domain/google-ads/rules';
+import { ENHANCEMENT_WINDOW_MS, Ineligible, type IneligibleReason } from '../domain/google-ads/rules';
 import type { EnhancementAdjustmentRow, GoogleAdsUserIdentifier } from '../domain/google-ads/types';
 import type { DroppedIdentifier } from '../domain/identifiers/types';
 import { activityFailureCause, retriesHitDeadline, trackProgress } from './progress';
@@ -12,7 +13,6 @@ import { formIdKey } from '../domain/ids';
 import { RelayAccount, RelayFlow, RelayStatus } from './search-attributes';
 
 export const FORM_ENHANCEMENT_FLOW = 'hubspot-form-enhancement';
-export const ENHANCEMENT_WINDOW_MS = 24 * 3_600_000;
 
 export interface FormEnhancementInput {
   formId: string;
@@ -133,6 +133,8 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
     // Transient and quota errors are retried by Temporal, never past the deadline.
     const { uploadEnhancement } = proxyActivities<GoogleAdsActivities>({
       startToCloseTimeout: '5m',
+      // The upload heartbeats while its row waits in the batcher: a dead worker's attempt is retried in seconds.
+      heartbeatTimeout: BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS,
       scheduleToCloseTimeout: deadlineMs - now,
       retry: {
         initialInterval: '10s',

@@ -5,3 +5,4 @@ export { lifecycleConversionWorkflow } from './lifecycle-conversion';
 export { pendoImportWorkflow } from './pendo-import';
 export { callImportPartWorkflow, callImportWorkflow } from './call-import';
 export { callsHubSpotPullWorkflow } from './calls-hubspot-pull';
+export { hubspotFormPollWorkflow } from './hubspot-form-poll';

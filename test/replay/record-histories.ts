@@ -49,6 +49,9 @@ import { prepareCallImport, startCallImport } from '../../src/api/calls-routes';
 import { parseCallCsv } from '../../src/domain/calls/csv';
 import { CALLS_HUBSPOT_PULL_FLOW, callImportPartId } from '../../src/domain/calls/types';
 import { callsHubSpotPullWorkflow } from '../../src/workflows/calls-hubspot-pull';
+import { createFormPollActivities } from '../../src/activities/hubspot-forms';
+import { formPollStart } from '../../src/schedules/hubspot-form-poll';
+import { formPollWorkflowId, hubspotFormPollWorkflow } from '../../src/workflows/hubspot-form-poll';
 import { PENDO_IMPORT_FLOW, pendoImportWorkflow, type PendoImportInput } from '../../src/workflows/pendo-import';
 
 const HOUR = 3_600_000;
@@ -427,6 +430,49 @@ function callPull(calls: number): (name: string) => Scenario {
       }),
   });
 }
+
+/** A poll of a HubSpot form through the real activity over a scripted reader: `n` new submissions, one too old. */
+function formPollScenario(n: number): (name: string) => Scenario {
+  return (name) => {
+    const def: FormDefinition = { ...formDefinition(), id: `poll-${name}`, orderIdField: 'gtag_transaction_id' };
+    const now = Date.now();
+    const submissions = Array.from({ length: n }, (_, i) => ({
+      conversionId: `00000000-0000-4000-8000-00000000000${i}`,
+      submittedAtMs: i === 0 ? now - 30 * HOUR : now - HOUR + i * 60_000,
+      values: { email: `person${i}@example.com`, ...(i === 2 ? {} : { gtag_transaction_id: `T-${i}` }) },
+    }));
+    return {
+      activities: () => ({
+        ...createFormPollActivities({
+          forms: {
+            newSubmissions: (_formId, since) =>
+              Promise.resolve({ submissions, complete: true, ...(since ? { watermark: since } : {}) }),
+          },
+          lastPoll: () => Promise.resolve(undefined),
+          now: () => now,
+        }),
+        ...createGoogleAdsActivities({
+          uploaders: {
+            uploadClick: () => Promise.reject(new Error('not part of Flow B')),
+            uploadEnhancement: () => Promise.resolve({ ok: true }),
+          },
+        }),
+      }),
+      start: (env, taskQueue) =>
+        env.client.workflow.start(hubspotFormPollWorkflow, {
+          taskQueue,
+          workflowId: formPollWorkflowId(`${def.id}-manual`),
+          ...formPollStart(def, 10 * 60_000, 'manual'),
+        }),
+    };
+  };
+}
+
+const formPollScenarios: Record<string, (name: string) => Scenario> = {
+  'form-poll-started': formPollScenario(3),
+  'form-poll-nothing-new': formPollScenario(0),
+};
+Object.assign(scenarios, formPollScenarios);
 
 const callScenarios: Record<string, (name: string) => Scenario> = {
   'call-import-completed': callFile({ rows: 3, day: 10, record: 'import' }),

@@ -45,6 +45,8 @@ const REQUIRED = [
   'call-import-part-partial-failures',
   'calls-pull-imported',
   'calls-pull-nothing-new',
+  'form-poll-started',
+  'form-poll-nothing-new',
 ];
 
 function histories() {

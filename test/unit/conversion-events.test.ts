@@ -337,6 +337,30 @@ describe('validation rules', () => {
     assert.equal(warning?.path, 'definitions[0].enabled');
   });
 
+  test('a form definition names its order id field and poll interval; a lifecycle one may not', () => {
+    const ok = file([
+      form({ orderIdField: 'gtag_transaction_id', poll: { every: '2m' } }),
+      form({ id: 'b', trigger: { type: 'form_submission', formId: 'other-form', conversionAction: '1' }, poll: false }),
+    ]);
+    assert.deepEqual(errorsOf(ok), []);
+    assert.match(
+      at(errorsOf(file([form({ poll: { every: '30s' } })])), 'definitions[0].poll.every')[0]!.message,
+      /at least 1m/,
+    );
+    assert.match(
+      at(errorsOf(file([form({ orderIdField: 'has space' })])), 'definitions[0].orderIdField')[0]!.message,
+      /form field name/,
+    );
+    assert.match(
+      at(errorsOf(file([lifecycle({ orderIdField: 'x' })])), 'definitions[0].orderIdField')[0]!.message,
+      /only a form_submission/,
+    );
+    assert.match(
+      at(errorsOf(file([lifecycle({ poll: false })])), 'definitions[0].poll')[0]!.message,
+      /only a form_submission/,
+    );
+  });
+
   test('a deal_amount value on a form trigger is a warning', () => {
     const raw = file([form({ value: { type: 'deal_amount', default: 30, currency: 'EUR' } })]);
     assert.deepEqual(errorsOf(raw), []);

@@ -7,14 +7,13 @@ import { createGoogleAdsActivities } from '../../src/activities/google-ads';
 import { GoogleAdsRequestError } from '../../src/clients/google-ads/errors';
 import type { FormDefinition } from '../../src/domain/conversion-events/definitions';
 import { GOOGLE_ADS_TOO_RECENT_CONVERSION_DELAY_MS } from '../../src/domain/google-ads/classify';
-import { googleAdsDateTime, Ineligible } from '../../src/domain/google-ads/rules';
+import { ENHANCEMENT_WINDOW_MS, googleAdsDateTime, Ineligible } from '../../src/domain/google-ads/rules';
 import type {
   EnhancementAdjustmentRow,
   GoogleAdsRowResult,
   GoogleAdsUserIdentifier,
 } from '../../src/domain/google-ads/types';
 import {
-  ENHANCEMENT_WINDOW_MS,
   FORM_ENHANCEMENT_FLOW,
   formEnhancementStatusQuery,
   formEnhancementWorkflow,

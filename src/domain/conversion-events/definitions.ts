@@ -1,6 +1,7 @@
 // Conversion event definitions (HubSpot → Google Ads, Flows A and B) as an operator declares them in the
 // RELAY_CONFIG file: the schema that normalizes them, the rules HubSpot itself enforces on them, and the
 // lookups the webhooks use. Pure: the file is read in src/config/conversion-events.ts.
+import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 
 export type HubSpotTier = 'professional' | 'enterprise';
@@ -38,6 +39,27 @@ export interface LifecycleDefinition extends DefinitionBase {
 export interface FormDefinition extends DefinitionBase {
   /** conversionAction is the resource name `customers/{customerId}/conversionActions/{id}`. */
   trigger: { type: 'form_submission'; formId: string; conversionAction: string };
+  /**
+   * The hidden form field that carries the Google tag's transaction id: the order id of the conversion the tag
+   * recorded. Without it (or when a submission leaves it empty) the submission's conversionId is the order id.
+   */
+  orderIdField?: string;
+  /**
+   * How often the relay reads the form's new submissions from HubSpot (its Schedule); absent means every
+   * DEFAULT_FORM_POLL; false switches the poll off (for sites that post submissions to the forms webhook).
+   */
+  poll?: { every: string; everyMs: number } | false;
+}
+
+/** How often a form definition's submissions are read from HubSpot unless it says otherwise. */
+export const DEFAULT_FORM_POLL = { every: '5m', everyMs: 5 * 60_000 } as const;
+/** The shortest poll interval: HubSpot's forms API is not a stream. */
+export const MIN_FORM_POLL_MS = 60_000;
+
+/** The poll of a form definition, or undefined when it is switched off. */
+export function formPoll(def: FormDefinition): { every: string; everyMs: number } | undefined {
+  if (def.poll === false) return undefined;
+  return def.poll ?? DEFAULT_FORM_POLL;
 }
 
 export type Definition = LifecycleDefinition | FormDefinition;
@@ -200,6 +222,49 @@ export const definitionSchema = z
       .transform((fields) => [...new Set(fields)]),
     contacts: z.enum(['all', 'with_click_id']).default('all'),
     primary: z.boolean().default(true),
+    // Form definitions only (checked below).
+    orderIdField: z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9_.-]{1,100}$/, { message: 'must be a HubSpot form field name (letters, digits, _ . -)' })
+      .optional(),
+    poll: z
+      .unknown()
+      .optional()
+      .transform((v, ctx): { every: string; everyMs: number } | false | undefined => {
+        if (v === undefined || v === false) return v;
+        const every = typeof v === 'object' && v !== null ? (v as { every?: unknown }).every : undefined;
+        if (
+          typeof v !== 'object' ||
+          v === null ||
+          Object.keys(v).some((k) => k !== 'every') ||
+          typeof every !== 'string'
+        ) {
+          ctx.addIssue({ code: 'custom', message: 'must be false (no poll) or { every: "5m" }' });
+          return z.NEVER;
+        }
+        try {
+          const ms = msToNumber(every as Parameters<typeof msToNumber>[0]);
+          if (Number.isFinite(ms) && ms >= MIN_FORM_POLL_MS) return { every, everyMs: ms };
+        } catch {
+          // reported below
+        }
+        ctx.addIssue({
+          code: 'custom',
+          path: ['every'],
+          message: `must be a duration of at least 1m, like "5m": ${JSON.stringify(every)}`,
+        });
+        return z.NEVER;
+      })
+      .optional(),
+  })
+  .superRefine((d, ctx) => {
+    if (d.trigger.type === 'form_submission') return;
+    for (const key of ['orderIdField', 'poll'] as const) {
+      if (d[key] !== undefined) {
+        ctx.addIssue({ code: 'custom', path: [key], message: 'only a form_submission definition has this' });
+      }
+    }
   })
   .superRefine(
     (d, ctx) => {
@@ -220,16 +285,20 @@ export const definitionSchema = z
     const conversionAction = RESOURCE_NAME.test(action)
       ? action
       : `customers/${d.customerId}/conversionActions/${action}`;
-    const { loginCustomerId, managerAccount, consent, trigger, ...rest } = d;
+    const { loginCustomerId, managerAccount, consent, trigger, orderIdField, poll, ...rest } = d;
     const base = {
       ...rest,
       ...(loginCustomerId !== undefined ? { loginCustomerId } : {}),
       ...(managerAccount !== undefined ? { managerAccount } : {}),
       ...(consent !== undefined ? { consent } : {}),
     };
-    return trigger.type === 'lifecycle_stage'
-      ? { ...base, trigger: { ...trigger, conversionAction } }
-      : { ...base, trigger: { ...trigger, conversionAction } };
+    if (trigger.type === 'lifecycle_stage') return { ...base, trigger: { ...trigger, conversionAction } };
+    return {
+      ...base,
+      trigger: { ...trigger, conversionAction },
+      ...(orderIdField !== undefined ? { orderIdField } : {}),
+      ...(poll !== undefined ? { poll } : {}),
+    };
   });
 
 export const googleAdsAccountSchema = z.strictObject({

@@ -2,6 +2,9 @@
 // workflows call them with data their activities read, so every decision is visible in history.
 
 /** Ends a lifecycle conversion without an upload; searchable as RelayReason. */
+/** Google Ads accepts an enhancement for web within this long of the original conversion. */
+export const ENHANCEMENT_WINDOW_MS = 24 * 3_600_000;
+
 export const Ineligible = {
   DefinitionDisabled: 'DEFINITION_DISABLED',
   StageChangedBeforeDefinition: 'STAGE_CHANGED_BEFORE_DEFINITION',

@@ -1,5 +1,7 @@
 // Negative control for replay: every relay workflow type with its commands in another order. Replaying
 // a real history against these must raise a determinism violation, or the replay test proves nothing.
+import type { FormPollActivities } from '../../../src/activities/hubspot-forms';
+import type { FormPollInput } from '../../../src/workflows/hubspot-form-poll';
 import { proxyActivities, sleep, upsertSearchAttributes } from '@temporalio/workflow';
 import type { Cm360Activities } from '../../../src/activities/cm360';
 import type { GoogleAdsActivities } from '../../../src/activities/google-ads';
@@ -72,4 +74,10 @@ export async function callImportPartWorkflow(input: CallImportPartInput): Promis
 export async function callsHubSpotPullWorkflow(_input: CallsHubSpotPullInput): Promise<void> {
   const calls = proxyActivities<CallActivities>({ startToCloseTimeout: '1m' });
   await calls.readHubSpotCallPage({ since: 0, firstRow: 1, maxRows: 10 });
+}
+
+/** Reads submissions before it asks where the last poll stopped. */
+export async function hubspotFormPollWorkflow(input: FormPollInput): Promise<void> {
+  const forms = proxyActivities<FormPollActivities>({ startToCloseTimeout: '1m' });
+  await forms.readNewFormSubmissions({ definition: input.definition, safetyMarginMs: input.safetyMarginMs });
 }
