@@ -21,11 +21,19 @@ function testFiles(dir) {
 
 const args = process.argv.slice(2);
 const selected = args.length > 0 ? args : layers;
-const files = selected.flatMap((a) => (layers.includes(a) ? testFiles(join(root, 'test', a)) : [resolve(a)]));
-if (files.length === 0) {
-  console.error(`no test files for: ${selected.join(' ')}`);
+// A folder stands for the test files under it: handed to `node --test` as is, Node 20 finds no .ts file in it
+// and passes with nothing run.
+const filesOf = (a) => {
+  if (layers.includes(a)) return testFiles(join(root, 'test', a));
+  const path = resolve(a);
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ? testFiles(path) : [path];
+};
+const empty = selected.filter((a) => filesOf(a).length === 0);
+if (empty.length > 0) {
+  console.error(`no test files for: ${empty.join(' ')}`);
   process.exit(1);
 }
+const files = selected.flatMap(filesOf);
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=2', ...files.map((f) => relative(root, f))],
