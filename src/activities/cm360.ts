@@ -5,7 +5,9 @@ import { Cm360HttpError } from '../clients/cm360/errors';
 import type { RowSubmitOptions } from '../clients/shared/row-batcher';
 import { Cm360Failure, decideCm360Row, type Cm360FailureType } from '../domain/cm360/outcomes';
 import type { Cm360Conversion, Cm360RowResult } from '../domain/cm360/types';
+import type { OutageCircuits } from '../clients/shared/circuit';
 import { awaitBatched } from './google-ads';
+import { throughCircuit } from './outage';
 
 export interface Cm360EnhanceRequest {
   profileId: string;
@@ -49,6 +51,8 @@ export function httpErrorToFailure(err: Cm360HttpError): ApplicationFailure {
 
 export function createCm360Activities(deps: {
   batchers: Cm360Batchers;
+  /** The process's outage circuits (src/activities/outage.ts); without them an auth failure is retried by Temporal. */
+  circuits?: OutageCircuits;
   /** How often an enhancement waiting on its batcher heartbeats; default BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS. */
   heartbeatIntervalMs?: number;
 }) {
@@ -61,9 +65,19 @@ export function createCm360Activities(deps: {
     async enhanceCm360Conversion(req: Cm360EnhanceRequest): Promise<Cm360EnhanceOutcome> {
       let row: Cm360RowResult;
       try {
-        row = await awaitBatched(
-          (options) => deps.batchers.forProfile(req.profileId).enhance(req.conversion, options),
-          deps.heartbeatIntervalMs,
+        // One profile, one circuit: a credentials failure parks every conversion of the profile together.
+        row = await throughCircuit(
+          deps.circuits,
+          `cm360:${req.profileId}`,
+          () =>
+            awaitBatched(
+              (options) => deps.batchers.forProfile(req.profileId).enhance(req.conversion, options),
+              deps.heartbeatIntervalMs,
+            ),
+          (err) =>
+            err instanceof Cm360HttpError && err.kind === 'auth'
+              ? { type: Cm360Failure.AuthError, message: httpErrorToFailure(err).message }
+              : undefined,
         );
       } catch (err) {
         if (err instanceof Cm360HttpError) throw httpErrorToFailure(err);

@@ -4,7 +4,9 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { GoogleAdsRequestError } from '../clients/google-ads/errors';
+import type { OutageCircuits } from '../clients/shared/circuit';
 import type { RowSubmitOptions } from '../clients/shared/row-batcher';
+import { throughCircuit } from './outage';
 import { BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS } from '../domain/activity-timing';
 import { classifyGoogleAdsError } from '../domain/google-ads/classify';
 import { GOOGLE_ADS_NON_RETRYABLE, GoogleAdsFailure } from '../domain/google-ads/failures';
@@ -95,14 +97,24 @@ export function requestErrorToFailure(err: GoogleAdsRequestError): ApplicationFa
   }
 }
 
-async function upload<T>(
+async function upload<T extends { customerId: string }>(
   send: (row: T, options: RowSubmitOptions) => Promise<GoogleAdsRowResult>,
   row: T,
   heartbeatIntervalMs: number | undefined,
+  circuits: OutageCircuits | undefined,
 ): Promise<UploadOutcome> {
   let result: GoogleAdsRowResult;
   try {
-    result = await awaitBatched((options) => send(row, options), heartbeatIntervalMs);
+    // One account, one circuit: a credentials failure parks every conversion of the account together.
+    result = await throughCircuit(
+      circuits,
+      `google-ads:${row.customerId}`,
+      () => awaitBatched((options) => send(row, options), heartbeatIntervalMs),
+      (err) =>
+        err instanceof GoogleAdsRequestError && err.kind === 'auth'
+          ? { type: GoogleAdsFailure.Auth, message: requestErrorToFailure(err).message }
+          : undefined,
+    );
   } catch (err) {
     if (err instanceof GoogleAdsRequestError) throw requestErrorToFailure(err);
     throw err;
@@ -112,17 +124,19 @@ async function upload<T>(
 
 export function createGoogleAdsActivities(deps: {
   uploaders: GoogleAdsUploaders;
+  /** The process's outage circuits (src/activities/outage.ts); without them an auth failure is retried by Temporal. */
+  circuits?: OutageCircuits;
   /** How often an upload waiting on its batcher heartbeats; default BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS. */
   heartbeatIntervalMs?: number;
 }) {
   return {
     /** ConversionUploadService.UploadClickConversions for one lifecycle conversion. */
     uploadClickConversion(row: ClickConversionRow): Promise<UploadOutcome> {
-      return upload((r, o) => deps.uploaders.uploadClick(r, o), row, deps.heartbeatIntervalMs);
+      return upload((r, o) => deps.uploaders.uploadClick(r, o), row, deps.heartbeatIntervalMs, deps.circuits);
     },
     /** ConversionAdjustmentUploadService.UploadConversionAdjustments (ENHANCEMENT) for one form submission. */
     uploadEnhancement(row: EnhancementAdjustmentRow): Promise<UploadOutcome> {
-      return upload((r, o) => deps.uploaders.uploadEnhancement(r, o), row, deps.heartbeatIntervalMs);
+      return upload((r, o) => deps.uploaders.uploadEnhancement(r, o), row, deps.heartbeatIntervalMs, deps.circuits);
     },
   };
 }

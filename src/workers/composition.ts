@@ -17,6 +17,7 @@ import { GoogleAdsBatcherPool } from '../clients/google-ads/batcher';
 import { GoogleAdsConversionClient } from '../clients/google-ads/client';
 import { GoogleAdsFailure } from '../domain/google-ads/failures';
 import { HubSpotCallReader } from '../clients/hubspot/calls';
+import { OutageCircuits } from '../clients/shared/circuit';
 import { HubSpotFormSubmissionReader } from '../clients/hubspot/forms';
 import type { FormPollDeps } from '../activities/hubspot-forms';
 import { applyFormPollSchedules, lastCompletedFormPoll } from '../schedules/hubspot-form-poll';
@@ -280,6 +281,7 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
   const cm360 = cm360Batchers(env);
   const googleAds = googleAdsUploaders(env);
   const limiter = hubSpotLimiter(env);
+  const circuits = new OutageCircuits();
   const temporal = temporalSettings(env, opts.temporal);
   const connection = await NativeConnection.connect(temporal.workerOptions);
   const dataConverter = relayDataConverter(codec);
@@ -297,9 +299,10 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
     namespace: temporal.namespace,
     taskQueue: env.RELAY_TASK_QUEUE,
     dataConverter,
-    cm360: { batchers: cm360.batchers },
+    // One circuit per vendor account for the whole process: a credentials outage parks every conversion of it.
+    cm360: { batchers: cm360.batchers, circuits },
     hubspot: { crm: hubSpotCrm(env, limiter), defaultRegion: env.RELAY_DEFAULT_PHONE_REGION },
-    googleAds: { uploaders: googleAds.uploaders },
+    googleAds: { uploaders: googleAds.uploaders, circuits },
     pendo: pendoDeps,
     calls: {
       config: file?.calls,

@@ -1,4 +1,5 @@
 // The worker: every workflow of the relay and the activities built over injected clients.
+import type { OutageCircuits } from '../clients/shared/circuit';
 import type { DataConverter } from '@temporalio/common';
 import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import { createCallActivities, type CallActivityDeps } from '../activities/calls';
@@ -11,9 +12,9 @@ import { DEFAULT_BATCH_LINGER_MS, workerShutdownGraceMs } from '../domain/activi
 import { FAILURE_CONVERTER_PATH } from '../temporal/data-converter';
 
 export interface RelayActivityDeps {
-  cm360: { batchers: Cm360Batchers };
+  cm360: { batchers: Cm360Batchers; circuits?: OutageCircuits };
   hubspot: HubSpotActivityDeps;
-  googleAds: { uploaders: GoogleAdsUploaders };
+  googleAds: { uploaders: GoogleAdsUploaders; circuits?: OutageCircuits };
   pendo: PendoActivityDeps;
   calls: CallActivityDeps;
   forms: FormPollDeps;

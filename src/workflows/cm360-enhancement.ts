@@ -15,7 +15,7 @@ import {
 import { cm360ConversionKey, type Cm360Conversion } from '../domain/cm360/types';
 import { canonicalInteger } from '../domain/ids';
 import type { DroppedIdentifier } from '../domain/identifiers/types';
-import { activityFailureCause, retriesHitDeadline, trackProgress } from './progress';
+import { activityFailureCause, outageOf, retriesHitDeadline, trackProgress } from './progress';
 
 export const CM360_ENHANCEMENT_FLOW = 'cm360-enhancement';
 
@@ -28,7 +28,14 @@ export interface Cm360EnhancementInput {
   timing: Cm360Timing;
 }
 
-export type Cm360EnhancementState = 'WAITING_FOR_INDEX' | 'ENHANCING' | 'RETRYING_NOT_FOUND' | 'ENHANCED' | 'FAILED';
+export type Cm360EnhancementState =
+  | 'WAITING_FOR_INDEX'
+  | 'ENHANCING'
+  | 'RETRYING_NOT_FOUND'
+  /** A credentials or configuration outage of the profile: parked until it is tried again. */
+  | 'WAITING_FOR_CREDENTIALS'
+  | 'ENHANCED'
+  | 'FAILED';
 
 export interface Cm360EnhancementStatus {
   state: Cm360EnhancementState;
@@ -80,7 +87,7 @@ export async function cm360EnhancementWorkflow(input: Cm360EnhancementInput): Pr
   setHandler(cm360StatusQuery, () => status);
 
   // The api starts the workflow with RelayStatus WAITING_FOR_INDEX.
-  const progress = trackProgress(status, 'WAITING_FOR_INDEX');
+  const progress = trackProgress<Cm360EnhancementState>(status, 'WAITING_FOR_INDEX');
   const report = progress.report;
   const fail = (type: Cm360FailureType, message: string): never => progress.fail(type, message);
 
@@ -100,7 +107,9 @@ export async function cm360EnhancementWorkflow(input: Cm360EnhancementInput): Pr
     }
     status.attempts += 1;
     status.nextAttemptAt = undefined;
-    report(status.attempts === 1 ? 'ENHANCING' : status.state, `attempt ${status.attempts}`);
+    // After a wait for credentials the attempt is an enhancement again; after NOT_FOUND it stays a retry of it.
+    const again = status.attempts > 1 && status.state === 'RETRYING_NOT_FOUND';
+    report(again ? 'RETRYING_NOT_FOUND' : 'ENHANCING', `attempt ${status.attempts}`);
 
     // Transient errors (INTERNAL rows, 5xx, quota) are retried by Temporal, but never past the deadline.
     const { enhanceCm360Conversion } = proxyActivities<Cm360Activities>({
@@ -120,6 +129,17 @@ export async function cm360EnhancementWorkflow(input: Cm360EnhancementInput): Pr
     try {
       outcome = await enhanceCm360Conversion({ profileId: input.profileId, conversion: input.conversion });
     } catch (err) {
+      const outage = outageOf(err);
+      if (outage) {
+        if (outage.retryAtMs >= schedule.deadlineMs) {
+          fail(
+            Cm360Failure.DeadlineExceeded,
+            `${outage.type} until past the deadline ${status.deadline}: ${outage.message}`,
+          );
+        }
+        await progress.park(outage);
+        continue;
+      }
       if (retriesHitDeadline(err)) {
         fail(Cm360Failure.DeadlineExceeded, `still failing at the deadline ${status.deadline}: ${err.cause?.message}`);
       }

@@ -7,7 +7,7 @@ import type { FormDefinition } from '../domain/conversion-events/definitions';
 import { ENHANCEMENT_WINDOW_MS, Ineligible, type IneligibleReason } from '../domain/google-ads/rules';
 import type { EnhancementAdjustmentRow, GoogleAdsUserIdentifier } from '../domain/google-ads/types';
 import type { DroppedIdentifier } from '../domain/identifiers/types';
-import { activityFailureCause, retriesHitDeadline, trackProgress } from './progress';
+import { activityFailureCause, outageOf, retriesHitDeadline, trackProgress } from './progress';
 import { GoogleAdsFailure } from '../domain/google-ads/failures';
 import { formIdKey } from '../domain/ids';
 import { RelayAccount, RelayFlow, RelayStatus } from './search-attributes';
@@ -30,7 +30,15 @@ export interface FormEnhancementInput {
 }
 
 /** VALIDATED: a dry run (GOOGLE_ADS_VALIDATE_ONLY); Google accepted the enhancement and stored nothing. */
-export type FormEnhancementState = 'UPLOADING' | 'WAITING_TO_RETRY' | 'ENHANCED' | 'VALIDATED' | 'NOT_SENT' | 'FAILED';
+export type FormEnhancementState =
+  | 'UPLOADING'
+  | 'WAITING_TO_RETRY'
+  /** A credentials or configuration outage of the account: parked until it is tried again. */
+  | 'WAITING_FOR_CREDENTIALS'
+  | 'ENHANCED'
+  | 'VALIDATED'
+  | 'NOT_SENT'
+  | 'FAILED';
 
 export interface FormEnhancementStatus {
   state: FormEnhancementState;
@@ -93,7 +101,7 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
   };
   setHandler(formEnhancementStatusQuery, () => status);
   // The api starts the workflow with RelayStatus UPLOADING.
-  const { report, settle, fail } = trackProgress<FormEnhancementState>(status, 'UPLOADING');
+  const { report, settle, fail, park } = trackProgress<FormEnhancementState>(status, 'UPLOADING');
   const notSent = (reason: IneligibleReason, detail: string): FormEnhancementResult => {
     status.notSent = { reason, detail };
     settle('NOT_SENT', reason, `${reason}: ${detail}`);
@@ -147,6 +155,14 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
     try {
       result = await uploadEnhancement(row);
     } catch (err) {
+      const outage = outageOf(err);
+      if (outage) {
+        if (outage.retryAtMs >= deadlineMs) {
+          fail(GoogleAdsFailure.DeadlineExceeded, `${outage.type} until past ${status.deadline}: ${outage.message}`);
+        }
+        await park(outage);
+        continue;
+      }
       if (retriesHitDeadline(err) || Date.now() >= deadlineMs) {
         const last = err instanceof ActivityFailure ? (err.cause?.message ?? '') : '';
         fail(GoogleAdsFailure.DeadlineExceeded, `still failing at ${status.deadline}: ${last}`);

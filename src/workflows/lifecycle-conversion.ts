@@ -19,7 +19,7 @@ import {
 } from '../domain/google-ads/rules';
 import type { ClickConversionRow, GoogleAdsUserIdentifier } from '../domain/google-ads/types';
 import type { DroppedIdentifier } from '../domain/identifiers/types';
-import { activityFailureCause, trackProgress } from './progress';
+import { activityFailureCause, outageOf, trackProgress } from './progress';
 import { GoogleAdsFailure } from '../domain/google-ads/failures';
 import { escapeIdPart } from '../domain/ids';
 
@@ -44,6 +44,8 @@ export type LifecycleState =
   | 'READING_CONTACT'
   | 'UPLOADING'
   | 'WAITING_TO_RETRY'
+  /** A credentials or configuration outage of the account: parked until it is tried again. */
+  | 'WAITING_FOR_CREDENTIALS'
   | 'UPLOADED'
   | 'ALREADY_UPLOADED'
   /** Dry run (GOOGLE_ADS_VALIDATE_ONLY): Google accepted the row and stored nothing. */
@@ -125,7 +127,7 @@ export async function lifecycleConversionWorkflow(input: LifecycleConversionInpu
   setHandler(lifecycleStatusQuery, () => status);
   // The api starts the workflow with RelayStatus READING_CONTACT. A failure's searchable reason is the
   // Google Ads error code where there is one.
-  const { report, settle, fail } = trackProgress<LifecycleState>(status, 'READING_CONTACT');
+  const { report, settle, fail, park } = trackProgress<LifecycleState>(status, 'READING_CONTACT');
   const ineligible = (reason: IneligibleReason, detail: string): LifecycleResult => {
     status.ineligible = { reason, detail };
     settle('INELIGIBLE', reason, `${reason}: ${detail}`);
@@ -133,14 +135,28 @@ export async function lifecycleConversionWorkflow(input: LifecycleConversionInpu
   };
 
   /** An activity that gave up (non-retryable, or retried for a day) ends the workflow with its type. */
+  // A credentials or configuration outage parks the workflow (WAITING_FOR_CREDENTIALS) and tries again, for as
+  // long as a TOO_RECENT answer would be waited out.
+  let parkedSince: number | undefined;
   async function activity<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (err) {
-      const cause = activityFailureCause(err);
-      if (cause) fail(cause.type, cause.message);
-      if (err instanceof ActivityFailure) fail(`${err.activityType}Failed`, err.cause?.message ?? err.message);
-      throw err;
+    for (;;) {
+      try {
+        return await call();
+      } catch (err) {
+        const outage = outageOf(err);
+        if (outage) {
+          parkedSince ??= Date.now();
+          if (outage.retryAtMs - parkedSince > RETRY_LATER_LIMIT_MS) {
+            fail(outage.type, `${outage.message} (for longer than the retry window)`);
+          }
+          await park(outage);
+          continue;
+        }
+        const cause = activityFailureCause(err);
+        if (cause) fail(cause.type, cause.message);
+        if (err instanceof ActivityFailure) fail(`${err.activityType}Failed`, err.cause?.message ?? err.message);
+        throw err;
+      }
     }
   }
 

@@ -5,14 +5,16 @@ import {
   ActivityFailure,
   ApplicationFailure,
   setCurrentDetails,
+  sleep,
   TimeoutFailure,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
+import { isOutageDetails, WAITING_FOR_CREDENTIALS } from '../domain/outage';
 import { RelayReason, RelayStatus } from './search-attributes';
 
 /** The part of a workflow's status this module writes. */
 export interface TrackedStatus<S extends string> {
-  state: S | 'FAILED';
+  state: S | 'FAILED' | typeof WAITING_FOR_CREDENTIALS;
   failure?: string;
   lastError?: string;
   nextAttemptAt?: string;
@@ -25,6 +27,13 @@ export interface Progress<S extends string> {
   settle: (state: S | 'FAILED', reason: string, details: string) => void;
   /** Ends the workflow as failed: failure type, RelayReason (`reason`, default the type), non-retryable. */
   fail: (type: string, message: string, reason?: string) => never;
+  /**
+   * Parks the workflow until its account is tried again after a credentials or configuration outage: state
+   * WAITING_FOR_CREDENTIALS and RelayReason the failure type (one upsert), the next attempt in the status, then a
+   * durable timer. RelayReason keeps the type after the outage ends, so a conversion that had to wait stays
+   * findable.
+   */
+  park: (outage: { type: string; message: string; retryAtMs: number }) => Promise<void>;
 }
 
 /**
@@ -32,7 +41,7 @@ export interface Progress<S extends string> {
  * change of state writes one; the current details (free) say what happens within a state.
  */
 export function trackProgress<S extends string>(status: TrackedStatus<S>, indexed: S): Progress<S> {
-  let indexedState: S | 'FAILED' = indexed;
+  let indexedState: S | 'FAILED' | typeof WAITING_FOR_CREDENTIALS = indexed;
   const report = (state: S | 'FAILED', details: string) => {
     status.state = state;
     if (state !== indexedState) {
@@ -52,7 +61,22 @@ export function trackProgress<S extends string>(status: TrackedStatus<S>, indexe
     settle('FAILED', reason, `${type}: ${message}`);
     throw ApplicationFailure.create({ type, message, nonRetryable: true });
   };
-  return { report, settle, fail };
+  const park = async (outage: { type: string; message: string; retryAtMs: number }) => {
+    status.state = WAITING_FOR_CREDENTIALS;
+    status.lastError = outage.message;
+    status.nextAttemptAt = new Date(outage.retryAtMs).toISOString();
+    upsertSearchAttributes([
+      { key: RelayStatus, value: WAITING_FOR_CREDENTIALS },
+      { key: RelayReason, value: outage.type },
+    ]);
+    indexedState = WAITING_FOR_CREDENTIALS;
+    setCurrentDetails(
+      `**${WAITING_FOR_CREDENTIALS}** — ${outage.type}: ${outage.message}; next attempt at ${status.nextAttemptAt}`,
+    );
+    // At least a second: a clock that disagrees with the activity's must not make a loop of it.
+    await sleep(Math.max(1_000, outage.retryAtMs - Date.now()), { summary: `${outage.type}: waiting for credentials` });
+  };
+  return { report, settle, fail, park };
 }
 
 /**
@@ -68,4 +92,12 @@ export function retriesHitDeadline(err: unknown): err is ActivityFailure {
 export function activityFailureCause(err: unknown): { type: string; message: string } | undefined {
   if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type)) return undefined;
   return { type: err.cause.type, message: err.cause.message };
+}
+
+/** An activity that reported a credentials or configuration outage: when its account is tried again. */
+export function outageOf(err: unknown): { type: string; message: string; retryAtMs: number } | undefined {
+  if (!(err instanceof ActivityFailure && err.cause instanceof ApplicationFailure)) return undefined;
+  const details: unknown = err.cause.details?.[0];
+  if (!isOutageDetails(details)) return undefined;
+  return { type: err.cause.type ?? 'Outage', message: err.cause.message, retryAtMs: details.retryAtMs };
 }

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createCm360Activities } from '../../src/activities/cm360';
 import { Cm360HttpError } from '../../src/clients/cm360/errors';
+import { OutageCircuits } from '../../src/clients/shared/circuit';
 import { DEFAULT_CM360_TIMING, type Cm360Timing } from '../../src/domain/cm360/outcomes';
 import type { Cm360Conversion, Cm360RowResult } from '../../src/domain/cm360/types';
 import {
@@ -43,9 +44,13 @@ function conversion(captureMs: number): Cm360Conversion {
 /** Answers each batchupdate from a script that sees how long ago the first attempt was. */
 type Script = (sinceFirstMs: number, attempt: number) => Cm360RowResult | Error;
 
-async function run(script: Script, opts: { captureAgoMs?: number; timing?: Partial<Cm360Timing> } = {}) {
+async function run(
+  script: Script,
+  opts: { captureAgoMs?: number; timing?: Partial<Cm360Timing>; circuits?: OutageCircuits } = {},
+) {
   const calls: number[] = [];
   const activities = createCm360Activities({
+    ...(opts.circuits ? { circuits: opts.circuits } : {}),
     batchers: {
       forProfile: () => ({
         enhance: async () => {
@@ -71,8 +76,8 @@ async function run(script: Script, opts: { captureAgoMs?: number; timing?: Parti
     workflowId: uniqueId('cm360'),
     args: [input],
   });
-  const { outcome, status } = await observeRun(worker, handle, cm360StatusQuery);
-  return { outcome, calls, captureMs, status };
+  const { outcome, status, relayReason, upserts } = await observeRun(worker, handle, cm360StatusQuery);
+  return { outcome, calls, captureMs, status, relayReason, upserts };
 }
 
 function failureType(outcome: { error: unknown } | { value: unknown }): string | undefined {
@@ -83,6 +88,35 @@ function failureType(outcome: { error: unknown } | { value: unknown }): string |
 
 const ok: Cm360RowResult = { ok: true };
 const notFound: Cm360RowResult = { ok: false, errors: [{ code: 'NOT_FOUND', message: 'conversion not found' }] };
+
+describe('cm360EnhancementWorkflow: a credentials outage', () => {
+  const authError = () =>
+    new Cm360HttpError({ status: 401, kind: 'auth', retryable: true, message: 'invalid credentials' });
+
+  test('parks on a timer backing off 5, 10, 20 minutes (not 15-minute activity retries), visible, then enhances', async () => {
+    const circuits = new OutageCircuits();
+    const r = await run((_since, attempt) => (attempt <= 3 ? authError() : ok), {
+      captureAgoMs: 3 * HOUR,
+      circuits,
+    });
+    assert.ok('value' in r.outcome, String((r.outcome as { error?: unknown }).error));
+    // One call per attempt: the activity is not retried by Temporal in between.
+    assert.equal(r.calls.length, 4);
+    const gaps = r.calls.slice(1).map((t, i) => Math.round((t - r.calls[i]!) / MINUTE));
+    assert.deepEqual(gaps, [5, 10, 20]);
+    assert.equal(r.status.state, 'ENHANCED');
+    // Searchable while it waited, and afterwards: RelayStatus and RelayReason in one upsert per wait.
+    assert.equal(r.relayReason, 'Cm360AuthError');
+    assert.equal(r.upserts.filter((keys) => keys.includes('RelayReason') && keys.includes('RelayStatus')).length, 3);
+  });
+
+  test('an outage past the deadline ends DEADLINE_EXCEEDED, after a dozen attempts at most', async () => {
+    const r = await run(() => authError(), { circuits: new OutageCircuits() });
+    assert.equal(failureType(r.outcome), 'Cm360DeadlineExceeded');
+    assert.ok(r.calls.length <= 12, `${r.calls.length} attempts`);
+    assert.match(r.status.lastError ?? '', /Cm360AuthError until past the deadline/);
+  });
+});
 
 describe('cm360EnhancementWorkflow', () => {
   test('waits 90 minutes after capture, then enhances once', async () => {

@@ -1,0 +1,115 @@
+// The activities' side of a credentials outage: the first failing call opens the account's circuit, every other
+// conversion of the account then fails at once with the same retry time (the vendor is not called), and each
+// failure reaches the workflow non-retryable with that time, so it parks on a timer.
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { ApplicationFailure } from '@temporalio/common';
+import { createCm360Activities } from '../../src/activities/cm360';
+import { createGoogleAdsActivities } from '../../src/activities/google-ads';
+import { Cm360HttpError } from '../../src/clients/cm360/errors';
+import { GoogleAdsRequestError } from '../../src/clients/google-ads/errors';
+import { OutageCircuits } from '../../src/clients/shared/circuit';
+import type { Cm360Conversion } from '../../src/domain/cm360/types';
+import type { ClickConversionRow } from '../../src/domain/google-ads/types';
+import { isOutageDetails, outageDelayMs } from '../../src/domain/outage';
+
+const conversion = (ordinal: string): Cm360Conversion => ({
+  matchId: 'm',
+  ordinal,
+  timestampMicros: '1',
+  floodlightActivityId: '1',
+  floodlightConfigurationId: '2',
+  quantity: '1',
+  value: 1,
+  userIdentifiers: [{ hashedEmail: 'a'.repeat(64) }],
+});
+
+async function failureOf(p: Promise<unknown>): Promise<ApplicationFailure> {
+  const err = await p.then(
+    () => assert.fail('expected a failure'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ApplicationFailure, String(err));
+  return err;
+}
+
+describe('outage circuits in the activities', () => {
+  test('CM360: one 401 parks every conversion of the profile until the same time; other profiles go on', async () => {
+    let calls = 0;
+    const circuits = new OutageCircuits();
+    const activities = createCm360Activities({
+      circuits,
+      batchers: {
+        forProfile: (profileId) => ({
+          enhance: () => {
+            calls += 1;
+            if (profileId === 'broken') {
+              return Promise.reject(
+                new Cm360HttpError({ status: 401, kind: 'auth', retryable: true, message: 'bad token' }),
+              );
+            }
+            return Promise.resolve({ ok: true });
+          },
+        }),
+      },
+    });
+    const env = new MockActivityEnvironment();
+    const first = await failureOf(
+      env.run(activities.enhanceCm360Conversion, { profileId: 'broken', conversion: conversion('1') }),
+    );
+    const second = await failureOf(
+      env.run(activities.enhanceCm360Conversion, { profileId: 'broken', conversion: conversion('2') }),
+    );
+    assert.equal(calls, 1, 'the second conversion never reached CM360');
+    for (const f of [first, second]) {
+      assert.equal(f.type, 'Cm360AuthError');
+      assert.equal(f.nonRetryable, true);
+      const details: unknown = f.details?.[0];
+      assert.ok(isOutageDetails(details));
+    }
+    const [a, b] = [first, second].map((f) => (f.details?.[0] as { retryAtMs: number }).retryAtMs);
+    assert.equal(a, b, 'parked until the same time');
+    const scheduled = env.context.info.currentAttemptScheduledTimestampMs;
+    assert.equal(a, scheduled + outageDelayMs(1));
+    assert.deepEqual(
+      await env.run(activities.enhanceCm360Conversion, { profileId: 'fine', conversion: conversion('3') }),
+      {
+        outcome: 'ENHANCED',
+      },
+    );
+  });
+
+  test('Google Ads: an auth error of one customer parks its uploads, not another customer’s', async () => {
+    const sent: string[] = [];
+    const circuits = new OutageCircuits();
+    const activities = createGoogleAdsActivities({
+      circuits,
+      uploaders: {
+        uploadClick: (row) => {
+          sent.push(row.customerId);
+          return row.customerId === '1111111111'
+            ? Promise.reject(new GoogleAdsRequestError({ kind: 'auth', grpcCode: 16, message: 'UNAUTHENTICATED' }))
+            : Promise.resolve({ ok: true });
+        },
+        uploadEnhancement: () => Promise.reject(new Error('unused')),
+      },
+    });
+    const row = (customerId: string, orderId: string) =>
+      ({
+        customerId,
+        conversionAction: `customers/${customerId}/conversionActions/1`,
+        orderId,
+        conversionDateTime: '2026-12-01 10:00:00+00:00',
+        gclid: 'g',
+        userIdentifiers: [],
+      }) as unknown as ClickConversionRow;
+    const env = new MockActivityEnvironment();
+    const f1 = await failureOf(env.run(activities.uploadClickConversion, row('1111111111', 'a')));
+    const f2 = await failureOf(env.run(activities.uploadClickConversion, row('1111111111', 'b')));
+    assert.equal(f1.type, 'GoogleAdsAuthError');
+    assert.equal(f2.type, 'GoogleAdsAuthError');
+    assert.deepEqual(await env.run(activities.uploadClickConversion, row('2222222222', 'c')), { outcome: 'UPLOADED' });
+    assert.deepEqual(sent, ['1111111111', '2222222222']);
+  });
+});
