@@ -18,7 +18,7 @@ import {
 } from '@hubspot/api-client/lib/codegen/crm/objects/calls';
 import { z } from 'zod';
 import { hubSpotDateToIso, hubSpotNumber } from '../../domain/hubspot/values';
-import { HubSpotError, hubSpotErrorFrom } from './errors';
+import { HubSpotError, hubSpotErrorFrom, HubSpotHttpError } from './errors';
 import type { HubSpotRateLimiter } from './rate-limit';
 import { waitAfter429 } from './records';
 
@@ -132,18 +132,6 @@ const QUOTE_ASSOCIATION_IDS = {
     return context;
   },
 };
-
-/** A non-2xx answer to a raw request, shaped like the SDK's exceptions so errors.ts and waitAfter429 read it. */
-class HubSpotHttpError extends Error {
-  constructor(
-    readonly code: number,
-    readonly body: unknown,
-    readonly headers: Record<string, string>,
-  ) {
-    // No body text in the message: HubSpot's messages can quote values.
-    super(`HTTP ${code}`);
-  }
-}
 
 export class HubSpotCallReader {
   private readonly client: Client;

@@ -27,6 +27,21 @@ export interface HubSpotErrorInit {
   correlationId?: string;
 }
 
+/**
+ * A non-2xx answer to a raw request (the SDK's generic apiRequest, for endpoints it has no method for), shaped
+ * like the SDK's exceptions so hubSpotErrorFrom and waitAfter429 read it.
+ */
+export class HubSpotHttpError extends Error {
+  constructor(
+    readonly code: number,
+    readonly body: unknown,
+    readonly headers: Record<string, string>,
+  ) {
+    // No body text in the message: HubSpot's messages can quote values.
+    super(`HTTP ${code}`);
+  }
+}
+
 export class HubSpotError extends Error {
   override readonly name = 'HubSpotError';
   readonly status: number;

@@ -9,7 +9,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { Client } from '@hubspot/api-client';
 import { z } from 'zod';
-import { HubSpotError, hubSpotErrorFrom } from './errors';
+import { HubSpotError, hubSpotErrorFrom, HubSpotHttpError } from './errors';
 import type { HubSpotRateLimiter } from './rate-limit';
 import { waitAfter429 } from './records';
 
@@ -120,18 +120,6 @@ const resumeSchema = z.object({
   newest: watermarkSchema.optional(),
   recentIds: z.array(z.string().min(1)),
 });
-
-/** A non-2xx answer to a raw request, shaped like the SDK's exceptions so errors.ts and waitAfter429 read it. */
-class HubSpotHttpError extends Error {
-  constructor(
-    readonly code: number,
-    readonly body: unknown,
-    readonly headers: Record<string, string>,
-  ) {
-    // No body text in the message: HubSpot's messages can quote values.
-    super(`HTTP ${code}`);
-  }
-}
 
 export class HubSpotFormSubmissionReader {
   private readonly client: Client;
