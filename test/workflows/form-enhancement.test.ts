@@ -13,6 +13,8 @@ import type {
   GoogleAdsRowResult,
   GoogleAdsUserIdentifier,
 } from '../../src/domain/google-ads/types';
+import { OutageCircuits } from '../../src/clients/shared/circuit';
+import { GoogleAdsFailure } from '../../src/domain/google-ads/failures';
 import {
   FORM_ENHANCEMENT_FLOW,
   formEnhancementStatusQuery,
@@ -57,12 +59,15 @@ interface RunOptions {
   /** How long before the workflow starts the form was submitted. */
   submittedAgoMs?: number;
   input?: Partial<FormEnhancementInput>;
+  /** The process's outage circuits: with them an auth error parks the workflow. */
+  circuits?: OutageCircuits;
 }
 
 async function run(opts: RunOptions = {}) {
   const uploads: { row: EnhancementAdjustmentRow; atMs: number }[] = [];
   const script = opts.script ?? (() => ({ ok: true }));
   const activities = createGoogleAdsActivities({
+    ...(opts.circuits ? { circuits: opts.circuits } : {}),
     uploaders: {
       uploadClick: () => Promise.reject(new Error('Flow B never uploads click conversions')),
       uploadEnhancement: async (row) => {
@@ -151,6 +156,31 @@ describe('formEnhancementWorkflow: uploads', () => {
       assert.equal(absent in row, false, `${absent} sent`);
     }
     assert.equal(row.loginCustomerId, undefined);
+  });
+});
+
+describe('formEnhancementWorkflow: a credentials outage', () => {
+  const unauthenticated = () =>
+    new GoogleAdsRequestError({ kind: 'auth', grpcCode: 16, message: 'gRPC UNAUTHENTICATED (16)' });
+
+  test('parks WAITING_FOR_CREDENTIALS on a timer (5, then 10 minutes), then enhances', async () => {
+    const r = await run({ script: (n) => (n <= 2 ? unauthenticated() : { ok: true }), circuits: new OutageCircuits() });
+    assert.equal(value(r.outcome).outcome, 'ENHANCED');
+    assert.equal(r.uploads.length, 3, 'one upload per attempt, no activity retries in between');
+    const gaps = r.uploads.slice(1).map((u, i) => Math.round((u.atMs - r.uploads[i]!.atMs) / 60_000));
+    assert.deepEqual(gaps, [5, 10]);
+    assert.equal(r.relayReason, 'GoogleAdsAuthError');
+  });
+
+  test('an outage that outlasts the 24 h window ends DEADLINE_EXCEEDED naming it', async () => {
+    const r = await run({
+      script: () => unauthenticated(),
+      circuits: new OutageCircuits(),
+      submittedAgoMs: 22 * 3_600_000,
+    });
+    const f = failure(r.outcome);
+    assert.equal(f.type, GoogleAdsFailure.DeadlineExceeded);
+    assert.match(f.message, /GoogleAdsAuthError until past/);
   });
 });
 
