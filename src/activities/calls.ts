@@ -21,7 +21,8 @@ import {
 import type { CallConversionRow, ConversionActionInfo, GoogleAdsRowResult } from '../domain/google-ads/types';
 import type { RowSubmitOptions } from '../clients/shared/row-batcher';
 import { hubSpotErrorToFailure } from './hubspot';
-import { awaitBatched, requestErrorToFailure, rowOutcome, type UploadOutcome } from './google-ads';
+import { awaitBatched } from './batched';
+import { requestErrorToFailure, rowOutcome, type UploadOutcome } from './google-ads';
 
 export interface CallActivityDeps {
   /** The `calls:` section of RELAY_CONFIG; absent when the file has none. */

@@ -6,7 +6,7 @@ import type { RowSubmitOptions } from '../clients/shared/row-batcher';
 import { Cm360Failure, decideCm360Row, type Cm360FailureType } from '../domain/cm360/outcomes';
 import type { Cm360Conversion, Cm360RowResult } from '../domain/cm360/types';
 import type { OutageCircuits } from '../clients/shared/circuit';
-import { awaitBatched } from './google-ads';
+import { awaitBatched } from './batched';
 import { throughCircuit } from './outage';
 
 export interface Cm360EnhanceRequest {

@@ -1,13 +1,12 @@
 // Google Ads activities: uploads through the shared per-account batchers. Transient and quota
 // problems become retryable ApplicationFailures here (Temporal retries them); what the workflow must
 // decide on (already done, retry in hours, permanent) comes back as a row outcome.
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import { GoogleAdsRequestError } from '../clients/google-ads/errors';
 import type { OutageCircuits } from '../clients/shared/circuit';
 import type { RowSubmitOptions } from '../clients/shared/row-batcher';
+import { awaitBatched } from './batched';
 import { throughCircuit } from './outage';
-import { BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS } from '../domain/activity-timing';
 import { classifyGoogleAdsError } from '../domain/google-ads/classify';
 import { GOOGLE_ADS_NON_RETRYABLE, GoogleAdsFailure } from '../domain/google-ads/failures';
 import type {
@@ -31,27 +30,6 @@ export type UploadOutcome =
 export interface GoogleAdsUploaders {
   uploadClick(row: ClickConversionRow, options?: RowSubmitOptions): Promise<GoogleAdsRowResult>;
   uploadEnhancement(row: EnhancementAdjustmentRow, options?: RowSubmitOptions): Promise<GoogleAdsRowResult>;
-}
-
-/**
- * Runs `send` (rows handed to a shared batcher) with the activity's cancellation signal and heartbeats every
- * `intervalMs` until its answer settles. A worker that dies while its rows wait is noticed within the
- * heartbeat timeout (BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS) instead of the start-to-close timeout; an attempt
- * Temporal has given up on (timed out, cancelled, or the worker's shutdown grace is over) takes its rows still
- * queued out of the batcher instead of sending them later beside its retry. A row already sent stays sent.
- * Used by every activity that waits on a batcher (Google Ads clicks, enhancements and calls; CM360).
- */
-export async function awaitBatched<T>(
-  send: (options: { signal: AbortSignal }) => Promise<T>,
-  intervalMs: number = BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS,
-): Promise<T> {
-  const ctx = Context.current();
-  const beat = setInterval(() => ctx.heartbeat(), intervalMs);
-  try {
-    return await send({ signal: ctx.cancellationSignal });
-  } finally {
-    clearInterval(beat);
-  }
 }
 
 const codeOf = (e: GoogleAdsRowError) => `${e.category}.${e.name}`;

@@ -68,12 +68,9 @@ export async function startAll<T>(
 
 function outcomeOfError(err: unknown, timeoutReason: string): StartOutcome {
   if (err instanceof WorkflowExecutionAlreadyStartedError) return { status: 'duplicate' };
-  const grpc = isGrpcServiceError(err)
-    ? err
-    : isGrpcServiceError((err as { cause?: unknown }).cause)
-      ? (err as { cause: unknown }).cause
-      : undefined;
-  if (grpc && isGrpcServiceError(grpc)) {
+  // The client wraps gRPC errors in a ServiceError whose cause is the gRPC error.
+  const grpc = [err, (err as { cause?: unknown } | null)?.cause].find(isGrpcServiceError);
+  if (grpc) {
     if (grpc.code === GrpcStatus.INVALID_ARGUMENT)
       return { status: 'invalid', reason: `Temporal refused it: ${grpc.details}` };
     if (grpc.code === GrpcStatus.DEADLINE_EXCEEDED || grpc.code === GrpcStatus.CANCELLED) {

@@ -55,7 +55,7 @@ describe('payload keys', () => {
       },
     );
 
-  test('the current key encrypts; previous keys, each with its id, only decrypt', () => {
+  test('the current key encrypts; previous keys, each with its id, only decrypt', async () => {
     const env = loadConfig({
       RELAY_PAYLOAD_KEY: KEY_B,
       RELAY_PAYLOAD_KEY_ID: 'relay-2026',
@@ -66,7 +66,11 @@ describe('payload keys', () => {
       previous: [{ id: 'relay-2025', key: KEY_A }],
     });
     const codec = payloadCodec(payloadKeys(env).current, payloadKeys(env).previous);
-    assert.ok(codec);
+    const plain = { metadata: {}, data: Buffer.from('{"a":1}') };
+    const [old] = await payloadCodec({ id: 'relay-2025', key: KEY_A }).encode([plain]);
+    assert.equal(Buffer.from((await codec.decode([old!]))[0]!.data!).toString(), '{"a":1}');
+    const [fresh] = await codec.encode([plain]);
+    assert.equal(Buffer.from(fresh!.metadata!['encryption-key-id']!).toString(), 'relay-2026');
   });
 
   for (const [what, key] of [
