@@ -56,10 +56,16 @@ describe('outage circuits in the activities', () => {
     });
     const env = new MockActivityEnvironment();
     const first = await failureOf(
-      env.run(activities.enhanceCm360Conversion, { profileId: 'broken', conversion: conversion('1') }),
+      env.run((r: Parameters<typeof activities.enhanceCm360Conversion>[0]) => activities.enhanceCm360Conversion(r), {
+        profileId: 'broken',
+        conversion: conversion('1'),
+      }),
     );
     const second = await failureOf(
-      env.run(activities.enhanceCm360Conversion, { profileId: 'broken', conversion: conversion('2') }),
+      env.run((r: Parameters<typeof activities.enhanceCm360Conversion>[0]) => activities.enhanceCm360Conversion(r), {
+        profileId: 'broken',
+        conversion: conversion('2'),
+      }),
     );
     assert.equal(calls, 1, 'the second conversion never reached CM360');
     for (const f of [first, second]) {
@@ -73,7 +79,10 @@ describe('outage circuits in the activities', () => {
     const scheduled = env.context.info.currentAttemptScheduledTimestampMs;
     assert.equal(a, scheduled + outageDelayMs(1));
     assert.deepEqual(
-      await env.run(activities.enhanceCm360Conversion, { profileId: 'fine', conversion: conversion('3') }),
+      await env.run(
+        (r: Parameters<typeof activities.enhanceCm360Conversion>[0]) => activities.enhanceCm360Conversion(r),
+        { profileId: 'fine', conversion: conversion('3') },
+      ),
       {
         outcome: 'ENHANCED',
       },
@@ -105,11 +114,18 @@ describe('outage circuits in the activities', () => {
         userIdentifiers: [],
       }) as unknown as ClickConversionRow;
     const env = new MockActivityEnvironment();
-    const f1 = await failureOf(env.run(activities.uploadClickConversion, row('1111111111', 'a')));
-    const f2 = await failureOf(env.run(activities.uploadClickConversion, row('1111111111', 'b')));
+    const f1 = await failureOf(
+      env.run((r: ClickConversionRow) => activities.uploadClickConversion(r), row('1111111111', 'a')),
+    );
+    const f2 = await failureOf(
+      env.run((r: ClickConversionRow) => activities.uploadClickConversion(r), row('1111111111', 'b')),
+    );
     assert.equal(f1.type, 'GoogleAdsAuthError');
     assert.equal(f2.type, 'GoogleAdsAuthError');
-    assert.deepEqual(await env.run(activities.uploadClickConversion, row('2222222222', 'c')), { outcome: 'UPLOADED' });
+    assert.deepEqual(
+      await env.run((r: ClickConversionRow) => activities.uploadClickConversion(r), row('2222222222', 'c')),
+      { outcome: 'UPLOADED' },
+    );
     assert.deepEqual(sent, ['1111111111', '2222222222']);
   });
 });
