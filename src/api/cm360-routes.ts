@@ -12,7 +12,7 @@ import {
   cm360WorkflowId,
   type Cm360EnhancementInput,
 } from '../workflows/cm360-enhancement';
-import { RelayAccount, RelayDeadline, RelayFlow, RelayStatus } from '../workflows/search-attributes';
+import { RelayAccount, RelayDeadline, RelayFlow } from '../workflows/search-attributes';
 import { cm360CaptureSchema, MAX_CAPTURES_PER_REQUEST, type Cm360Capture } from './cm360-schema';
 import { startAll } from './starts';
 import { toFieldIssues, type FieldIssue } from './validation';
@@ -114,7 +114,6 @@ function start(opts: Cm360RouteOptions, p: Prepared) {
     typedSearchAttributes: [
       { key: RelayFlow, value: CM360_ENHANCEMENT_FLOW },
       { key: RelayAccount, value: `cm360:${p.input.profileId}:${c.floodlightConfigurationId}` },
-      { key: RelayStatus, value: 'WAITING_FOR_INDEX' },
       { key: RelayDeadline, value: new Date(p.deadlineMs) },
     ],
     staticSummary: `CM360 enhancement · Floodlight ${c.floodlightConfigurationId}/${c.floodlightActivityId} · ordinal ${c.ordinal}`,

@@ -23,7 +23,7 @@ import {
   lifecycleWorkflowId,
   type LifecycleConversionInput,
 } from '../workflows/lifecycle-conversion';
-import { RelayAccount, RelayFlow, RelayStatus } from '../workflows/search-attributes';
+import { RelayAccount, RelayFlow } from '../workflows/search-attributes';
 import { bearerMatches } from './auth';
 import { verifyHubSpotSignature } from './hubspot-signature';
 import { registerJsonBodies } from './json-body';
@@ -145,7 +145,6 @@ function startLifecycle(
     typedSearchAttributes: [
       { key: RelayFlow, value: LIFECYCLE_CONVERSION_FLOW },
       { key: RelayAccount, value: `google-ads:${definition.customerId}` },
-      { key: RelayStatus, value: 'READING_CONTACT' },
     ],
     staticSummary: `HubSpot ${definition.trigger.stage} → Google Ads · contact ${event.objectId} · ${definition.id}`,
     staticDetails: [

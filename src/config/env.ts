@@ -45,6 +45,29 @@ export const envSchema = z
     RELAY_HTTP_HOST: z.string().default('127.0.0.1'),
     /** The worker's own health endpoints (/healthz, /readyz) listen here, on RELAY_HTTP_HOST. */
     RELAY_WORKER_HTTP_PORT: port(8081),
+    /**
+     * What `relay worker` serves: `workflows` (the workflows and their reads), `uploads` (the vendor uploads, on
+     * the `<RELAY_TASK_QUEUE>-uploads` queue), or both (the default), comma-separated.
+     */
+    RELAY_WORKER_ROLES: z
+      .string()
+      .default('workflows,uploads')
+      .transform((s) => [
+        ...new Set(
+          s
+            .split(',')
+            .map((r) => r.trim())
+            .filter(Boolean),
+        ),
+      ])
+      .pipe(z.array(z.enum(['workflows', 'uploads'])).min(1, 'name at least one of workflows, uploads')),
+    /** Uploads that may wait in one process's batchers at once: bounds how full a request gets under a burst. */
+    RELAY_UPLOAD_SLOTS: z.coerce.number().int().min(1).default(10_000),
+    /**
+     * How often an uploader reads who else serves the uploads, to take its part of each vendor quota. A new
+     * uploader sends its first request after two of these and a second, once the others have made room.
+     */
+    RELAY_UPLOAD_SHARE_REFRESH: duration('5s'),
     RELAY_API_KEY: optionalString,
     /** Where `relay pendo …` finds the api; unset = http://RELAY_HTTP_HOST:RELAY_HTTP_PORT. */
     RELAY_API_URL: optionalString,
@@ -120,6 +143,10 @@ export const envSchema = z
     CM360_OAUTH_REFRESH_TOKEN: optionalString,
     CM360_QPS: z.coerce.number().positive().default(1),
     CM360_BATCH_LINGER: duration('200ms'),
+    /** The longest a conversion waits for its request to fill while conversions keep arriving. */
+    CM360_BATCH_MAX_WAIT: duration('10s'),
+    /** Requests a day the relay may send CM360 for the project (50,000 by default; the quota resets at midnight PT). */
+    CM360_DAILY_REQUESTS: z.coerce.number().int().positive().default(50_000),
     CM360_ENHANCE_DELAY: duration('90m'),
     CM360_NOT_FOUND_WINDOW: duration('6h'),
     CM360_DEADLINE: duration('24h'),
@@ -143,6 +170,10 @@ export const envSchema = z
     /** Dry run: every upload is sent with validate_only. */
     GOOGLE_ADS_VALIDATE_ONLY: z.stringbool().default(false),
     GOOGLE_ADS_BATCH_LINGER: duration('200ms'),
+    /** The longest a row waits for its request to fill while rows keep arriving. */
+    GOOGLE_ADS_BATCH_MAX_WAIT: duration('10s'),
+    /** Upload requests per second the relay sends Google Ads per developer token, across every worker process. */
+    GOOGLE_ADS_REQUESTS_PER_SECOND: z.coerce.number().positive().default(5),
     /** Enhancements stop this long before the original conversion is 24 hours old. */
     GOOGLE_ADS_ENHANCEMENT_SAFETY_MARGIN: duration('10m'),
 

@@ -1,7 +1,7 @@
 // Composition roots: turn a parsed configuration into running processes. Only src/cli hands them
 // process.env (through loadConfig); nothing below reads the environment.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, type Worker } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { buildHealthServer } from '../api/health';
 import { buildApi } from '../api/server';
@@ -41,7 +41,9 @@ import type { Cm360Timing } from '../domain/cm360/outcomes';
 import { temporalConnectionSettings, type TemporalConnectionSettings } from '../temporal/connection';
 import { payloadCodec, relayDataConverter } from '../temporal/data-converter';
 import { deadlineBoundRetryInterceptor } from '../temporal/grpc-retry';
-import { createRelayWorker, type RelayWorkerOptions } from './relay-worker';
+import { uploadTaskQueue } from '../domain/task-queues';
+import { UploadShare, uploaderIdentity } from '../temporal/upload-share';
+import { createRelayWorker, type RelayWorkerOptions, type RelayWorkers } from './relay-worker';
 
 /** The payload codec of the configured keys; refuses to start without a current key. */
 function relayCodec(env: Env) {
@@ -59,7 +61,9 @@ export function cm360TimingFrom(env: Env): Cm360Timing {
 }
 
 export interface RunningWorker {
-  worker: Worker;
+  worker: RelayWorkers;
+  /** This process's part of the vendor quotas, when it serves the uploads. */
+  uploadShare?: UploadShare;
   /** Where the worker's /healthz and /readyz answer. */
   healthUrl: string;
   /** Resolves when the worker stops. */
@@ -75,19 +79,32 @@ function notConfigured(type: string, what: string): never {
   throw ApplicationFailure.create({ type, message: `${what} is not configured`, nextRetryDelay: '15m' });
 }
 
-function cm360Batchers(env: Env): { batchers: Cm360Batchers; close(): Promise<void> } {
+interface UploadPool {
+  /** This process's part of the vendor's quota (src/temporal/upload-share.ts). */
+  setShare(share: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+function cm360Batchers(env: Env): UploadPool & { batchers: Cm360Batchers } {
   const credentials = cm360Credentials(env);
   if (!credentials) {
     return {
       batchers: {
         forProfile: () => ({ enhance: () => notConfigured('Cm360NotConfigured', 'CM360 (CM360_* credentials)') }),
       },
+      setShare: () => Promise.resolve(),
       close: () => Promise.resolve(),
     };
   }
   const client = new Cm360Client({ apiRoot: env.CM360_API_ROOT, auth: createCm360Auth(credentials) });
-  const pool = new Cm360BatcherPool({ client, lingerMs: env.CM360_BATCH_LINGER, queriesPerSecond: env.CM360_QPS });
-  return { batchers: pool, close: () => pool.close() };
+  const pool = new Cm360BatcherPool({
+    client,
+    lingerMs: env.CM360_BATCH_LINGER,
+    maxWaitMs: env.CM360_BATCH_MAX_WAIT,
+    queriesPerSecond: env.CM360_QPS,
+    dailyRequests: env.CM360_DAILY_REQUESTS,
+  });
+  return { batchers: pool, setShare: (share) => pool.setShare(share), close: () => pool.close() };
 }
 
 /** One request budget for every HubSpot client of the process: they all spend the same app's quota. */
@@ -126,10 +143,9 @@ function relayConfigFile(env: Env): RelayConfigFile | undefined {
   return env.RELAY_CONFIG ? loadRelayConfigFile(env.RELAY_CONFIG) : undefined;
 }
 
-interface GoogleAdsParts {
+interface GoogleAdsParts extends UploadPool {
   uploaders: GoogleAdsUploaders;
   calls: CallActivityDeps['googleAds'];
-  close(): Promise<void>;
 }
 
 function googleAdsUploaders(env: Env): GoogleAdsParts {
@@ -140,6 +156,7 @@ function googleAdsUploaders(env: Env): GoogleAdsParts {
     return {
       uploaders: { uploadClick: fail, uploadEnhancement: fail },
       calls: { uploadCall: fail, findConversionActions: fail },
+      setShare: () => Promise.resolve(),
       close: () => Promise.resolve(),
     };
   }
@@ -152,7 +169,12 @@ function googleAdsUploaders(env: Env): GoogleAdsParts {
     validateOnly: env.GOOGLE_ADS_VALIDATE_ONLY,
     ...(endpoint ? { endpoint: { ...endpoint, insecure: true } } : {}),
   });
-  const pool = new GoogleAdsBatcherPool({ client, lingerMs: env.GOOGLE_ADS_BATCH_LINGER });
+  const pool = new GoogleAdsBatcherPool({
+    client,
+    lingerMs: env.GOOGLE_ADS_BATCH_LINGER,
+    maxWaitMs: env.GOOGLE_ADS_BATCH_MAX_WAIT,
+    requestsPerSecond: env.GOOGLE_ADS_REQUESTS_PER_SECOND,
+  });
   return {
     uploaders: pool,
     calls: {
@@ -160,6 +182,7 @@ function googleAdsUploaders(env: Env): GoogleAdsParts {
       findConversionActions: (customerId, loginCustomerId, names) =>
         client.findConversionActions(customerId, loginCustomerId, names),
     },
+    setShare: (share) => pool.setShare(share),
     close: () => pool.close(),
   };
 }
@@ -275,6 +298,28 @@ async function checkPendoProperties(pendo: PendoActivityDeps, warn: (line: strin
   }
 }
 
+/** The schedules the worker keeps in line with the config: the Pendo night, the call pull, the form polls. */
+async function applySchedules(
+  client: Client,
+  env: Env,
+  file: RelayConfigFile | undefined,
+  onSchedule: StartWorkerOptions['onSchedule'],
+): Promise<void> {
+  // The nightly schedule follows the config: created, updated when the zone or window changed, paused without it.
+  const outcome = await applyPendoSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config: file?.pendo });
+  onSchedule?.(outcome, PENDO_SCHEDULE_ID);
+  // The call pull follows `calls.hubspot` the same way.
+  const calls = await applyCallsSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config: file?.calls });
+  onSchedule?.(calls, CALLS_SCHEDULE_ID);
+  // One poll of HubSpot's form submissions per form definition (Flow B without a custom webhook).
+  const forms = await applyFormPollSchedules(client, {
+    taskQueue: env.RELAY_TASK_QUEUE,
+    config: file?.conversionEvents,
+    safetyMarginMs: env.GOOGLE_ADS_ENHANCEMENT_SAFETY_MARGIN,
+  });
+  for (const f of forms) onSchedule?.(f.outcome, f.scheduleId);
+}
+
 export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Promise<RunningWorker> {
   const codec = relayCodec(env);
   const file = relayConfigFile(env);
@@ -292,12 +337,17 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
     pendo: pendoClient(env, file?.pendo),
     runningImports: () => runningPendoImports(client),
   };
+  const roles = env.RELAY_WORKER_ROLES;
+  const uploadIdentity = uploaderIdentity();
   const worker = await createRelayWorker({
-    // SIGTERM lets running uploads finish: the longest batch linger plus one request.
+    // SIGTERM sends what the batchers hold at once (stop() closes them), then lets the requests come back.
     batchLingerMs: Math.max(env.CM360_BATCH_LINGER, env.GOOGLE_ADS_BATCH_LINGER),
     connection,
     namespace: temporal.namespace,
     taskQueue: env.RELAY_TASK_QUEUE,
+    roles,
+    uploadSlots: env.RELAY_UPLOAD_SLOTS,
+    uploadIdentity,
     dataConverter,
     // One circuit per vendor account for the whole process: a credentials outage parks every conversion of it.
     cm360: { batchers: cm360.batchers, circuits },
@@ -320,20 +370,23 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
     },
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
   });
-  void checkPendoProperties(pendoDeps, opts.warn ?? ((line) => console.warn(line)));
-  // The nightly schedule follows the config: created, updated when the zone or window changed, paused without it.
-  const outcome = await applyPendoSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config: file?.pendo });
-  opts.onSchedule?.(outcome, PENDO_SCHEDULE_ID);
-  // The call pull follows `calls.hubspot` the same way.
-  const calls = await applyCallsSchedule(client, { taskQueue: env.RELAY_TASK_QUEUE, config: file?.calls });
-  opts.onSchedule?.(calls, CALLS_SCHEDULE_ID);
-  // One poll of HubSpot's form submissions per form definition (Flow B without a custom webhook).
-  const forms = await applyFormPollSchedules(client, {
-    taskQueue: env.RELAY_TASK_QUEUE,
-    config: file?.conversionEvents,
-    safetyMarginMs: env.GOOGLE_ADS_ENHANCEMENT_SAFETY_MARGIN,
-  });
-  for (const f of forms) opts.onSchedule?.(f.outcome, f.scheduleId);
+  const warn = opts.warn ?? ((line: string) => console.warn(line));
+  if (roles.includes('workflows')) {
+    void checkPendoProperties(pendoDeps, warn);
+    await applySchedules(client, env, file, opts.onSchedule);
+  }
+  // Every process serving the uploads runs at its part of each vendor quota (one process alone has all of it).
+  const uploadShare = roles.includes('uploads')
+    ? new UploadShare({
+        service: client.workflowService,
+        namespace: temporal.namespace,
+        taskQueue: uploadTaskQueue(env.RELAY_TASK_QUEUE),
+        identity: uploadIdentity,
+        refreshMs: env.RELAY_UPLOAD_SHARE_REFRESH,
+        onShare: (share) => void Promise.all([cm360.setShare(share), googleAds.setShare(share)]),
+        warn,
+      })
+    : undefined;
   const health = buildHealthServer({
     worker: () => {
       const state = worker.getState();
@@ -343,17 +396,22 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
     ...configReadiness(env),
   });
   const done = worker.run().finally(async () => {
+    uploadShare?.stop();
     await health.close();
     await Promise.all([cm360.close(), googleAds.close()]);
     await connection.close();
   });
+  uploadShare?.start();
   const healthUrl = await health.listen({ port: env.RELAY_WORKER_HTTP_PORT, host: env.RELAY_HTTP_HOST });
   return {
     worker,
+    ...(uploadShare ? { uploadShare } : {}),
     healthUrl,
     done,
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      worker.shutdown();
+      // What the batchers hold leaves now instead of after its linger; the running uploads then get its answer.
+      void Promise.all([cm360.close(), googleAds.close()]);
       await done;
     },
   };

@@ -18,6 +18,7 @@ import {
 } from '@temporalio/workflow';
 import type { CallActivities } from '../activities/calls';
 import { BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS } from '../domain/activity-timing';
+import { uploadTaskQueue } from '../domain/task-queues';
 import type { UploadOutcome } from '../activities/google-ads';
 import { describeProblems } from '../domain/calls/report';
 import {
@@ -310,13 +311,16 @@ const retry = {
   nonRetryableErrorTypes: [GoogleAdsFailure.InvalidRequest, CallImportFailure.NotConfigured],
 };
 const resolving = proxyActivities<CallActivities>({ startToCloseTimeout: '1m', scheduleToCloseTimeout: '1d', retry });
-const uploads = proxyActivities<CallActivities>({
-  startToCloseTimeout: '10m',
-  scheduleToCloseTimeout: '1d',
-  // The upload heartbeats while its rows wait in the batcher: a dead worker's attempt is retried in seconds.
-  heartbeatTimeout: BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS,
-  retry,
-});
+/** The uploads go to their own task queue (uploadTaskQueue), served with enough slots for full batches. */
+const uploads = () =>
+  proxyActivities<CallActivities>({
+    taskQueue: uploadTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '10m',
+    scheduleToCloseTimeout: '1d',
+    // The upload heartbeats while its rows wait in the batcher: a dead worker's attempt is retried in seconds.
+    heartbeatTimeout: BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS,
+    retry,
+  });
 
 const clip = (text: string) =>
   text.length > CALL_REASON_MAX_CHARS ? `${text.slice(0, CALL_REASON_MAX_CHARS)}…` : text;
@@ -442,7 +446,7 @@ export async function callImportPartWorkflow(input: CallImportPartInput): Promis
     report('UPLOADING', countsLine(counts));
     let outcomes: UploadOutcome[];
     try {
-      outcomes = await uploads.uploadCallConversions({
+      outcomes = await uploads().uploadCallConversions({
         customerId: input.customerId,
         ...(input.loginCustomerId ? { loginCustomerId: input.loginCustomerId } : {}),
         actions: carried.actions,

@@ -1,9 +1,10 @@
 // Flow D: one workflow per captured Floodlight conversion. Waits for CM360 to index the conversion,
 // enhances it with hashed user identifiers, retries NOT_FOUND inside its window, and ends with a typed
 // failure for anything that must not or can no longer be retried.
-import { defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { Cm360Activities } from '../activities/cm360';
 import { BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS } from '../domain/activity-timing';
+import { uploadTaskQueue } from '../domain/task-queues';
 import {
   CM360_NON_RETRYABLE,
   Cm360Failure,
@@ -86,8 +87,12 @@ export async function cm360EnhancementWorkflow(input: Cm360EnhancementInput): Pr
   };
   setHandler(cm360StatusQuery, () => status);
 
-  // The api starts the workflow with RelayStatus WAITING_FOR_INDEX.
-  const progress = trackProgress<Cm360EnhancementState>(status, 'WAITING_FOR_INDEX');
+  // Waiting, enhancing and enhanced at the first try write no search attribute (see trackProgress).
+  const progress = trackProgress<Cm360EnhancementState>(status, 'WAITING_FOR_INDEX', [
+    'WAITING_FOR_INDEX',
+    'ENHANCING',
+    'ENHANCED',
+  ]);
   const report = progress.report;
   const fail = (type: Cm360FailureType, message: string): never => progress.fail(type, message);
 
@@ -113,6 +118,8 @@ export async function cm360EnhancementWorkflow(input: Cm360EnhancementInput): Pr
 
     // Transient errors (INTERNAL rows, 5xx, quota) are retried by Temporal, but never past the deadline.
     const { enhanceCm360Conversion } = proxyActivities<Cm360Activities>({
+      // Uploads have their own task queue, served with enough slots for full batches.
+      taskQueue: uploadTaskQueue(workflowInfo().taskQueue),
       startToCloseTimeout: '5m',
       // The activity heartbeats while its row waits in the batcher: a dead worker's attempt is retried in seconds.
       heartbeatTimeout: BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS,

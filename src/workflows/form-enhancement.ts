@@ -1,8 +1,9 @@
 // Flow B: one workflow per HubSpot form submission. Uploads a ConversionAdjustment ENHANCEMENT with the
 // submission's hashed identifiers, before the original conversion is 24 hours old (less a margin).
-import { ActivityFailure, defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { ActivityFailure, defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { GoogleAdsActivities } from '../activities/google-ads';
 import { BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS } from '../domain/activity-timing';
+import { uploadTaskQueue } from '../domain/task-queues';
 import type { FormDefinition } from '../domain/conversion-events/definitions';
 import { ENHANCEMENT_WINDOW_MS, Ineligible, type IneligibleReason } from '../domain/google-ads/rules';
 import type { EnhancementAdjustmentRow, GoogleAdsUserIdentifier } from '../domain/google-ads/types';
@@ -10,7 +11,7 @@ import type { DroppedIdentifier } from '../domain/identifiers/types';
 import { activityFailureCause, outageOf, retriesHitDeadline, trackProgress } from './progress';
 import { GoogleAdsFailure } from '../domain/google-ads/failures';
 import { formIdKey } from '../domain/ids';
-import { RelayAccount, RelayFlow, RelayStatus } from './search-attributes';
+import { RelayAccount, RelayFlow } from './search-attributes';
 
 export const FORM_ENHANCEMENT_FLOW = 'hubspot-form-enhancement';
 
@@ -82,7 +83,6 @@ export function formEnhancementStart(input: FormEnhancementInput, taskQueue: str
     typedSearchAttributes: [
       { key: RelayFlow, value: FORM_ENHANCEMENT_FLOW },
       { key: RelayAccount, value: `google-ads:${input.definition.customerId}` },
-      { key: RelayStatus, value: 'UPLOADING' },
     ],
     staticSummary: `HubSpot form ${input.formId} → Google Ads enhancement · order ${input.submissionId}`,
   };
@@ -100,8 +100,11 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
     dropped: input.dropped,
   };
   setHandler(formEnhancementStatusQuery, () => status);
-  // The api starts the workflow with RelayStatus UPLOADING.
-  const { report, settle, fail, park } = trackProgress<FormEnhancementState>(status, 'UPLOADING');
+  // Uploading and enhanced at the first try write no search attribute (see trackProgress).
+  const { report, settle, succeedOtherwise, fail, park } = trackProgress<FormEnhancementState>(status, 'UPLOADING', [
+    'UPLOADING',
+    'ENHANCED',
+  ]);
   const notSent = (reason: IneligibleReason, detail: string): FormEnhancementResult => {
     status.notSent = { reason, detail };
     settle('NOT_SENT', reason, `${reason}: ${detail}`);
@@ -140,6 +143,8 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
     report('UPLOADING', `attempt ${status.attempts}, order ${input.submissionId}`);
     // Transient and quota errors are retried by Temporal, never past the deadline.
     const { uploadEnhancement } = proxyActivities<GoogleAdsActivities>({
+      // Uploads have their own task queue, served with enough slots for full batches.
+      taskQueue: uploadTaskQueue(workflowInfo().taskQueue),
       startToCloseTimeout: '5m',
       // The upload heartbeats while its row waits in the batcher: a dead worker's attempt is retried in seconds.
       heartbeatTimeout: BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS,
@@ -182,7 +187,8 @@ export async function formEnhancementWorkflow(input: FormEnhancementInput): Prom
         );
         return { outcome: 'VALIDATED', attempts: status.attempts };
       case 'ALREADY_DONE':
-        report('ENHANCED', `${result.code}: already enhanced`);
+        // Not the plain way: searchable by its code.
+        succeedOtherwise('ENHANCED', result.code, `${result.code}: already enhanced`);
         return { outcome: 'ALREADY_ENHANCED', attempts: status.attempts };
       case 'PERMANENT':
         return fail(GoogleAdsFailure.Permanent, `${result.code}: ${result.message}`, result.code);

@@ -1,9 +1,10 @@
 // Flow A: one workflow per (contact, lifecycle-stage change, conversion event definition). Reads the
 // contact (hashed inside the activity), applies every rule, computes the value, and uploads a click
 // conversion for Enhanced Conversions for Leads, reading its own row's outcome.
-import { ActivityFailure, defineQuery, proxyActivities, setHandler, sleep } from '@temporalio/workflow';
+import { ActivityFailure, defineQuery, proxyActivities, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
 import type { GoogleAdsActivities } from '../activities/google-ads';
 import { BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS } from '../domain/activity-timing';
+import { uploadTaskQueue } from '../domain/task-queues';
 import type { HubSpotActivities } from '../activities/hubspot';
 import type { ClickIdProperties, LifecycleDefinition } from '../domain/conversion-events/definitions';
 import {
@@ -108,26 +109,33 @@ const hubspot = proxyActivities<HubSpotActivities>({
   },
 });
 
-const googleAds = proxyActivities<GoogleAdsActivities>({
-  startToCloseTimeout: '5m',
-  // The upload heartbeats while its row waits in the batcher: a dead worker's attempt is retried in seconds.
-  heartbeatTimeout: BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS,
-  scheduleToCloseTimeout: '1d',
-  retry: {
-    initialInterval: '10s',
-    backoffCoefficient: 2,
-    maximumInterval: '15m',
-    nonRetryableErrorTypes: [GoogleAdsFailure.InvalidRequest],
-  },
-});
+/** The upload goes to its own task queue (uploadTaskQueue), served with enough slots for full batches. */
+const googleAds = () =>
+  proxyActivities<GoogleAdsActivities>({
+    taskQueue: uploadTaskQueue(workflowInfo().taskQueue),
+    startToCloseTimeout: '5m',
+    // The upload heartbeats while its row waits in the batcher: a dead worker's attempt is retried in seconds.
+    heartbeatTimeout: BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS,
+    scheduleToCloseTimeout: '1d',
+    retry: {
+      initialInterval: '10s',
+      backoffCoefficient: 2,
+      maximumInterval: '15m',
+      nonRetryableErrorTypes: [GoogleAdsFailure.InvalidRequest],
+    },
+  });
 
 export async function lifecycleConversionWorkflow(input: LifecycleConversionInput): Promise<LifecycleResult> {
   const def = input.definition;
   const status: LifecycleStatus = { state: 'READING_CONTACT', definitionId: def.id, stage: input.stage, attempts: 0 };
   setHandler(lifecycleStatusQuery, () => status);
-  // The api starts the workflow with RelayStatus READING_CONTACT. A failure's searchable reason is the
-  // Google Ads error code where there is one.
-  const { report, settle, fail, park } = trackProgress<LifecycleState>(status, 'READING_CONTACT');
+  // Reading, uploading and uploaded at the first try write no search attribute (see trackProgress). A
+  // failure's searchable reason is the Google Ads error code where there is one.
+  const { report, settle, fail, park } = trackProgress<LifecycleState>(status, 'READING_CONTACT', [
+    'READING_CONTACT',
+    'UPLOADING',
+    'UPLOADED',
+  ]);
   const ineligible = (reason: IneligibleReason, detail: string): LifecycleResult => {
     status.ineligible = { reason, detail };
     settle('INELIGIBLE', reason, `${reason}: ${detail}`);
@@ -230,7 +238,7 @@ export async function lifecycleConversionWorkflow(input: LifecycleConversionInpu
     status.attempts += 1;
     status.nextAttemptAt = undefined;
     report('UPLOADING', `attempt ${status.attempts}, order ${orderId}`);
-    const result = await activity(() => googleAds.uploadClickConversion(row));
+    const result = await activity(() => googleAds().uploadClickConversion(row));
     switch (result.outcome) {
       case 'UPLOADED':
         report('UPLOADED', `uploaded as order ${orderId}, value ${value.value} ${value.currency}`);

@@ -7,7 +7,9 @@ import {
   setCurrentDetails,
   sleep,
   TimeoutFailure,
+  patched,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import { isOutageDetails, WAITING_FOR_CREDENTIALS } from '../domain/outage';
 import { RelayReason, RelayStatus } from './search-attributes';
@@ -25,6 +27,11 @@ export interface Progress<S extends string> {
   report: (state: S | 'FAILED', details: string) => void;
   /** Ends in `state` with a searchable RelayReason. */
   settle: (state: S | 'FAILED', reason: string, details: string) => void;
+  /**
+   * Ends in a success state reached some other way than the plain one (e.g. "already enhanced"): searchable by
+   * `reason`. Histories from before PLAIN_PATH_UNINDEXED only reported the state, and replay so.
+   */
+  succeedOtherwise: (state: S, reason: string, details: string) => void;
   /** Ends the workflow as failed: failure type, RelayReason (`reason`, default the type), non-retryable. */
   fail: (type: string, message: string, reason?: string) => never;
   /**
@@ -36,23 +43,52 @@ export interface Progress<S extends string> {
   park: (outage: { type: string; message: string; retryAtMs: number }) => Promise<void>;
 }
 
+/** The patch that took the upserts off the plain path (Actions per conversion: CM360 5 → 3, lifecycle 6 → 4). */
+export const PLAIN_PATH_UNINDEXED = 'plain-path-unindexed';
+
 /**
- * `indexed` is the RelayStatus the api started the workflow with. Each upsert is a billed command, so only a
- * change of state writes one; the current details (free) say what happens within a state.
+ * `indexed` is the RelayStatus the api starts the workflow with. Each upsert is a billed Action, so only a change
+ * of state writes one; the current details (free) say what happens within a state.
+ *
+ * With `plain` states — the way of a conversion that goes through at the first try — the workflow is started with
+ * no RelayStatus, and those states write nothing while nothing else has been written: a completed workflow
+ * without RelayStatus went the plain way, and every other outcome (a retry, a wait, a failure, and whatever
+ * follows them) is searchable. `indexed` is then what an earlier release started it with: a history recorded
+ * before (without the PLAIN_PATH_UNINDEXED marker) replays with the upserts it has.
  */
-export function trackProgress<S extends string>(status: TrackedStatus<S>, indexed: S): Progress<S> {
-  let indexedState: S | 'FAILED' | typeof WAITING_FOR_CREDENTIALS = indexed;
+export function trackProgress<S extends string>(
+  status: TrackedStatus<S>,
+  indexed: S,
+  plain: readonly S[] = [],
+): Progress<S> {
+  const unindexed = plain.length > 0 && patched(PLAIN_PATH_UNINDEXED);
+  let indexedState: S | 'FAILED' | typeof WAITING_FOR_CREDENTIALS | undefined = unindexed
+    ? startedWithStatus<S>()
+    : indexed;
+  const quiet = (state: S | 'FAILED') => unindexed && indexedState === undefined && plain.includes(state as S);
   const report = (state: S | 'FAILED', details: string) => {
     status.state = state;
-    if (state !== indexedState) {
+    if (state !== indexedState && !quiet(state)) {
       upsertSearchAttributes([{ key: RelayStatus, value: state }]);
       indexedState = state;
     }
     setCurrentDetails(`**${state}** — ${details}`);
   };
   const settle = (state: S | 'FAILED', reason: string, details: string) => {
-    upsertSearchAttributes([{ key: RelayReason, value: reason }]);
-    report(state, details);
+    if (!unindexed) {
+      // As recorded before PLAIN_PATH_UNINDEXED: the reason, then the state, in two upserts.
+      upsertSearchAttributes([{ key: RelayReason, value: reason }]);
+      report(state, details);
+      return;
+    }
+    // One upsert (one Action) for both, and the state always: a settled outcome is never the plain way.
+    status.state = state;
+    upsertSearchAttributes([
+      { key: RelayReason, value: reason },
+      { key: RelayStatus, value: state },
+    ]);
+    indexedState = state;
+    setCurrentDetails(`**${state}** — ${details}`);
   };
   const fail = (type: string, message: string, reason: string = type): never => {
     status.failure = type;
@@ -76,7 +112,14 @@ export function trackProgress<S extends string>(status: TrackedStatus<S>, indexe
     // At least a second: a clock that disagrees with the activity's must not make a loop of it.
     await sleep(Math.max(1_000, outage.retryAtMs - Date.now()), { summary: `${outage.type}: waiting for credentials` });
   };
-  return { report, settle, fail, park };
+  const succeedOtherwise = (state: S, reason: string, details: string) =>
+    unindexed ? settle(state, reason, details) : report(state, details);
+  return { report, settle, succeedOtherwise, fail, park };
+}
+
+/** The RelayStatus this workflow was started with, if any (an api of an earlier release set one). */
+function startedWithStatus<S extends string>(): S | undefined {
+  return workflowInfo().typedSearchAttributes.get(RelayStatus) as S | undefined;
 }
 
 /**

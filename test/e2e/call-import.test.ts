@@ -63,6 +63,8 @@ before(async () => {
     RELAY_TASK_QUEUE: uniqueId('e2e-calls'),
     RELAY_HTTP_PORT: '0',
     RELAY_WORKER_HTTP_PORT: '0',
+    // A new uploader waits two refreshes before its first request (src/temporal/upload-share.ts).
+    RELAY_UPLOAD_SHARE_REFRESH: '200ms',
     RELAY_API_KEY: API_KEY,
     RELAY_PAYLOAD_KEY: TEST_PAYLOAD_KEY,
     RELAY_PAYLOAD_KEY_ID: 'test-key',
@@ -371,7 +373,7 @@ describe('on the dev server', () => {
   test('a scheduled run is a pull workflow started by the server', async () => {
     // Applied again for this file's worker and its config (the test above moved it), then started now.
     const file = loadRelayConfigFile(join(dir, 'relay.yaml')).calls;
-    const taskQueue = worker.worker.options.taskQueue;
+    const taskQueue = worker.worker.workers.workflows?.options.taskQueue ?? assert.fail("no workflow worker");
     assert.equal(await applyCallsSchedule(env.client, { taskQueue, config: file }), 'updated');
     const handle = env.client.schedule.getHandle(CALLS_SCHEDULE_ID);
     await handle.trigger();

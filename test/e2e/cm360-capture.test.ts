@@ -10,6 +10,7 @@ import { startCm360Emulator, type Cm360Emulator } from '../../src/sandbox/cm360'
 import { startApi, startWorker, type RunningApi, type RunningWorker } from '../../src/workers/composition';
 import { cm360StatusQuery, type cm360EnhancementWorkflow } from '../../src/workflows/cm360-enhancement';
 import { RelayFlow, RelayStatus } from '../../src/workflows/search-attributes';
+import { countBillableActions } from '../../src/temporal/billable-actions';
 import { createDevServerEnv, TEST_PAYLOAD_KEY, uniqueId } from '../helpers/temporal';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -29,6 +30,8 @@ before(async () => {
     RELAY_TASK_QUEUE: uniqueId('e2e'),
     RELAY_HTTP_PORT: '0',
     RELAY_WORKER_HTTP_PORT: '0',
+    // A new uploader waits two refreshes before its first request (src/temporal/upload-share.ts).
+    RELAY_UPLOAD_SHARE_REFRESH: '200ms',
     RELAY_API_KEY: API_KEY,
     RELAY_PAYLOAD_KEY: TEST_PAYLOAD_KEY,
     RELAY_PAYLOAD_KEY_ID: 'test-key',
@@ -138,7 +141,10 @@ describe('CM360 capture → enhance, end to end', () => {
     assert.equal(status2.state, 'ENHANCED');
     const description = await handle.describe();
     assert.equal(description.typedSearchAttributes.get(RelayFlow), 'cm360-enhancement');
-    assert.equal(description.typedSearchAttributes.get(RelayStatus), 'ENHANCED');
+    // The plain way writes no search attribute; start, (timer) and one enhancement are all its Actions.
+    assert.equal(description.typedSearchAttributes.get(RelayStatus), undefined);
+    const actions = countBillableActions((await handle.fetchHistory()).events ?? []);
+    assert.ok(actions.total <= 3 && !actions.byKind.upsert, JSON.stringify(actions));
     assert.match((await description.staticSummary()) ?? '', /99999\/8888/);
 
     // Plaintext never enters history, and the payloads there are encrypted as a whole.

@@ -63,6 +63,8 @@ before(async () => {
     RELAY_TASK_QUEUE: uniqueId('e2e-forms'),
     RELAY_HTTP_PORT: '0',
     RELAY_WORKER_HTTP_PORT: '0',
+    // A new uploader waits two refreshes before its first request (src/temporal/upload-share.ts).
+    RELAY_UPLOAD_SHARE_REFRESH: '200ms',
     RELAY_PAYLOAD_KEY: TEST_PAYLOAD_KEY,
     RELAY_PAYLOAD_KEY_ID: 'test-key',
     RELAY_CONFIG: configPath,

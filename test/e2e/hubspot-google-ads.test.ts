@@ -23,6 +23,7 @@ import {
   type LifecycleResult,
 } from '../../src/workflows/lifecycle-conversion';
 import { RelayFlow, RelayReason, RelayStatus } from '../../src/workflows/search-attributes';
+import { countBillableActions } from '../../src/temporal/billable-actions';
 import { createDevServerEnv, readableHistory, TEST_PAYLOAD_KEY, uniqueId } from '../helpers/temporal';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -78,6 +79,8 @@ before(async () => {
     RELAY_TASK_QUEUE: uniqueId('e2e-hubspot'),
     RELAY_HTTP_PORT: '0',
     RELAY_WORKER_HTTP_PORT: '0',
+    // A new uploader waits two refreshes before its first request (src/temporal/upload-share.ts).
+    RELAY_UPLOAD_SHARE_REFRESH: '200ms',
     RELAY_API_KEY: API_KEY,
     RELAY_PAYLOAD_KEY: TEST_PAYLOAD_KEY,
     RELAY_PAYLOAD_KEY_ID: 'test-key',
@@ -255,7 +258,10 @@ describe('HubSpot → Google Ads, end to end', () => {
     assert.deepEqual(status2.identifiers, ['hashed_email', 'hashed_phone_number']);
     const description = await handle.describe();
     assert.equal(description.typedSearchAttributes.get(RelayFlow), 'hubspot-lifecycle-conversion');
-    assert.equal(description.typedSearchAttributes.get(RelayStatus), 'UPLOADED');
+    // The plain way writes no search attribute: start, contact read and upload (a deal read when valued by one).
+    assert.equal(description.typedSearchAttributes.get(RelayStatus), undefined);
+    const actions = countBillableActions((await handle.fetchHistory()).events ?? []);
+    assert.ok(actions.total <= 4 && !actions.byKind.upsert, JSON.stringify(actions));
     await assertNoPlaintext(handle, [sha(PERSON.normalizedEmail)]);
   });
 

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { Client, WorkflowFailedError } from '@temporalio/client';
-import { Worker } from '@temporalio/worker';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { FastifyInstance } from 'fastify';
 import { createCm360Activities } from '../../src/activities/cm360';
@@ -20,7 +19,7 @@ import {
   type Cm360EnhancementInput,
   type Cm360EnhancementResult,
 } from '../../src/workflows/cm360-enhancement';
-import { createDevServerEnv, uniqueId, workflowBundle } from '../helpers/temporal';
+import { createDevServerEnv, createRelayTestWorkers, uniqueId } from '../helpers/temporal';
 
 const EMAIL = 'jane.doe@example.com';
 const CODEC_TOKEN = 'codec-token-for-the-privacy-test';
@@ -67,10 +66,9 @@ function input(): Cm360EnhancementInput {
 
 async function workerWith(keys: { current: PayloadKey; previous?: PayloadKey[] }, row: Cm360RowResult) {
   const taskQueue = uniqueId('privacy');
-  const worker = await Worker.create({
+  const worker = await createRelayTestWorkers({
     connection: env.nativeConnection,
     taskQueue,
-    workflowBundle: await workflowBundle(),
     dataConverter: relayDataConverter(payloadCodec(keys.current, keys.previous)),
     activities: createCm360Activities({ batchers: { forProfile: () => ({ enhance: () => Promise.resolve(row) }) } }),
   });

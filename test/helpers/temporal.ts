@@ -5,17 +5,20 @@ import { randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
-import { ApplicationFailure, type Payload, type QueryDefinition } from '@temporalio/common';
+import { ApplicationFailure, type DataConverter, type Payload, type QueryDefinition } from '@temporalio/common';
 import {
   bundleWorkflowCode,
   DefaultLogger,
   Runtime,
   Worker,
+  type NativeConnection,
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { temporalCliPath, temporalTestServerPath } from '../../src/dev/temporal-binaries';
+import { countBillableActions, type BillableActions } from '../../src/temporal/billable-actions';
 import { payloadCodec, relayDataConverter } from '../../src/temporal/data-converter';
-import { WORKFLOW_BUNDLE_OPTIONS } from '../../src/workers/relay-worker';
+import { RelayWorkers, WORKFLOW_BUNDLE_OPTIONS } from '../../src/workers/relay-worker';
+import { uploadTaskQueue } from '../../src/domain/task-queues';
 import { RELAY_SEARCH_ATTRIBUTES, RelayReason, RelayStatus } from '../../src/workflows/search-attributes';
 
 /** A fixed key, so histories recorded in tests replay in tests. Never used outside tests. */
@@ -77,7 +80,7 @@ export type Outcome<R> = { value: R } | { error: unknown };
  * keys of each search-attribute upsert in order (each one is a billed command).
  */
 export async function observeRun<R, S>(
-  worker: Worker,
+  worker: Pick<RelayWorkers, 'runUntil'>,
   handle: Pick<WorkflowHandle, 'query' | 'describe' | 'fetchHistory'> & { result(): Promise<R> },
   statusQuery: QueryDefinition<S>,
 ): Promise<{
@@ -86,6 +89,8 @@ export async function observeRun<R, S>(
   upserts: string[][];
   relayStatus?: string;
   relayReason?: string;
+  /** Temporal's billable Actions, counted from the history. */
+  actions: BillableActions;
 }> {
   const { outcome, status } = await worker.runUntil(async () => {
     const outcome = await handle.result().then(
@@ -101,10 +106,13 @@ export async function observeRun<R, S>(
     status,
     upserts: (history.events ?? []).flatMap((e) => {
       const fields = e.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields;
-      return fields ? [Object.keys(fields)] : [];
+      // patched() writes TemporalChangeVersion on its own, which is not billed.
+      const keys = Object.keys(fields ?? {}).filter((k) => k !== 'TemporalChangeVersion');
+      return keys.length > 0 ? [keys] : [];
     }),
     relayStatus: typedSearchAttributes.get(RelayStatus),
     relayReason: typedSearchAttributes.get(RelayReason),
+    actions: countBillableActions(history.events ?? []),
   };
 }
 
@@ -122,19 +130,41 @@ export function expectFailure(outcome: Outcome<unknown>): ApplicationFailure {
   return outcome.error.cause;
 }
 
+/**
+ * The workers of one relay process on `taskQueue`: the workflows and, on its own queue as in production
+ * (src/domain/task-queues.ts), the vendor uploads; both with every activity given.
+ */
+export async function createRelayTestWorkers(opts: {
+  connection: NativeConnection;
+  taskQueue: string;
+  activities: object;
+  dataConverter?: DataConverter;
+  workflowBundle?: WorkflowBundleWithSourceMap;
+}): Promise<RelayWorkers> {
+  const dataConverter = opts.dataConverter ?? testDataConverter();
+  const workflows = await Worker.create({
+    connection: opts.connection,
+    taskQueue: opts.taskQueue,
+    activities: opts.activities,
+    workflowBundle: opts.workflowBundle ?? (await workflowBundle()),
+    dataConverter,
+  });
+  const uploads = await Worker.create({
+    connection: opts.connection,
+    taskQueue: uploadTaskQueue(opts.taskQueue),
+    activities: opts.activities,
+    dataConverter,
+  });
+  return new RelayWorkers({ workflows, uploads });
+}
+
 /** A worker for the test environment on a task queue of its own, with the real workflow bundle and codec. */
 export async function createTestWorker(
   env: TestWorkflowEnvironment,
   activities: object,
-): Promise<{ worker: Worker; taskQueue: string }> {
+): Promise<{ worker: RelayWorkers; taskQueue: string }> {
   const taskQueue = uniqueId('tq');
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    activities,
-    workflowBundle: await workflowBundle(),
-    dataConverter: testDataConverter(),
-  });
+  const worker = await createRelayTestWorkers({ connection: env.nativeConnection, taskQueue, activities });
   return { worker, taskQueue };
 }
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import type { Worker } from '@temporalio/worker';
 import { createCm360Activities } from '../../src/activities/cm360';
 import { createGoogleAdsActivities } from '../../src/activities/google-ads';
 import type { ContactReadResult, HubSpotActivities } from '../../src/activities/hubspot';
@@ -35,7 +35,7 @@ import {
   rowError,
 } from '../helpers/hubspot-google-ads';
 import { pendoActivities, seedVisitors, startPendoParts, type PendoParts } from '../helpers/pendo';
-import { createTimeSkippingEnv, TEST_PAYLOAD_KEY, testDataConverter, workflowBundle } from '../helpers/temporal';
+import { createRelayTestWorkers, createTimeSkippingEnv, TEST_PAYLOAD_KEY } from '../helpers/temporal';
 import {
   callerOf,
   callsConfig,
@@ -131,6 +131,8 @@ function lifecycle(opts: {
   uploads?: Script<GoogleAdsRowResult>;
   contact?: ContactReadResult;
   definition?: LifecycleDefinition;
+  /** Started as today's api starts it: no RelayStatus (PLAIN_PATH_UNINDEXED). */
+  unindexed?: boolean;
 }): (name: string) => Scenario {
   const def = opts.definition ?? lifecycleDefinition({ sharedFields: ['email', 'phone'] });
   return (name) => ({
@@ -170,7 +172,8 @@ function lifecycle(opts: {
         typedSearchAttributes: [
           { key: RelayFlow, value: LIFECYCLE_CONVERSION_FLOW },
           { key: RelayAccount, value: `google-ads:${def.customerId}` },
-          { key: RelayStatus, value: 'READING_CONTACT' },
+          // The api set RelayStatus at the start until the plain path went unindexed (PLAIN_PATH_UNINDEXED).
+          ...(opts.unindexed ? [] : [{ key: RelayStatus, value: 'READING_CONTACT' }]),
         ],
       }),
   });
@@ -182,6 +185,8 @@ function form(opts: {
   uploads?: Script<GoogleAdsRowResult>;
   definition?: FormDefinition;
   submittedAgoMs?: number;
+  /** Started as today's api starts it: no RelayStatus (PLAIN_PATH_UNINDEXED). */
+  unindexed?: boolean;
 }): (name: string) => Scenario {
   const def = opts.definition ?? formDefinition({ sharedFields: ['email', 'firstName', 'address'] });
   return (name) => ({
@@ -216,7 +221,7 @@ function form(opts: {
         typedSearchAttributes: [
           { key: RelayFlow, value: FORM_ENHANCEMENT_FLOW },
           { key: RelayAccount, value: `google-ads:${def.customerId}` },
-          { key: RelayStatus, value: 'UPLOADING' },
+          ...(opts.unindexed ? [] : [{ key: RelayStatus, value: 'UPLOADING' }]),
         ],
       });
     },
@@ -227,6 +232,9 @@ function form(opts: {
 
 const scenarios: Record<string, (name: string) => Scenario> = {
   'cm360-enhanced-first-attempt': cm360(() => ({ ok: true })),
+  // Recorded after PLAIN_PATH_UNINDEXED: the plain path writes no search attribute.
+  'cm360-enhanced-first-attempt-unindexed': cm360(() => ({ ok: true })),
+  'cm360-not-found-then-enhanced-unindexed': cm360((n) => (n < 4 ? notFound : { ok: true })),
   'cm360-not-found-then-enhanced': cm360((n) => (n < 4 ? notFound : { ok: true })),
   'cm360-transient-errors-then-enhanced': cm360((n) =>
     n === 1
@@ -243,6 +251,11 @@ const scenarios: Record<string, (name: string) => Scenario> = {
   'cm360-deadline-exceeded': cm360(() => notFound, 22 * HOUR),
 
   'lifecycle-uploaded': lifecycle({}),
+  'lifecycle-uploaded-unindexed': lifecycle({ unindexed: true }),
+  'lifecycle-ineligible-disabled-unindexed': lifecycle({
+    unindexed: true,
+    definition: lifecycleDefinition({ enabled: false }),
+  }),
   'lifecycle-ineligible-disabled': lifecycle({ definition: lifecycleDefinition({ enabled: false }) }),
   'lifecycle-ineligible-no-consent': lifecycle({ contact: { ...consentingContact, consentValue: 'false' } }),
   'lifecycle-too-recent-then-uploaded': lifecycle({
@@ -257,6 +270,14 @@ const scenarios: Record<string, (name: string) => Scenario> = {
   'lifecycle-permanent-failure': lifecycle({ uploads: () => rowError('conversion_upload_error', 'EXPIRED_EVENT') }),
 
   'form-enhanced': form({}),
+  'form-enhanced-unindexed': form({ unindexed: true }),
+  'form-too-recent-then-already-enhanced-unindexed': form({
+    unindexed: true,
+    uploads: (n) =>
+      n === 1
+        ? rowError('conversion_adjustment_upload_error', 'TOO_RECENT_CONVERSION')
+        : rowError('conversion_adjustment_upload_error', 'CONVERSION_ALREADY_ENHANCED'),
+  }),
   'form-too-recent-then-already-enhanced': form({
     uploads: (n) =>
       n <= 2
@@ -515,12 +536,10 @@ async function main() {
       if (only.length > 0 && !only.includes(name)) continue;
       const scenario = make(name);
       const taskQueue = `record-${name}`;
-      const worker = await Worker.create({
+      const worker = await createRelayTestWorkers({
         connection: env.nativeConnection,
         taskQueue,
-        workflowBundle: await workflowBundle(),
-        dataConverter: testDataConverter(),
-        activities: await scenario.activities(),
+        activities: (await scenario.activities()) ?? {},
       });
       const started = await scenario.start(env, taskQueue);
       await worker.runUntil(started.result().catch(() => undefined));

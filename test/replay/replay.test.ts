@@ -47,6 +47,13 @@ const REQUIRED = [
   'calls-pull-nothing-new',
   'form-poll-started',
   'form-poll-nothing-new',
+  // After PLAIN_PATH_UNINDEXED (and with uploads on their own task queue).
+  'cm360-enhanced-first-attempt-unindexed',
+  'cm360-not-found-then-enhanced-unindexed',
+  'lifecycle-uploaded-unindexed',
+  'lifecycle-ineligible-disabled-unindexed',
+  'form-enhanced-unindexed',
+  'form-too-recent-then-already-enhanced-unindexed',
 ];
 
 function histories() {

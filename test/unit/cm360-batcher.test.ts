@@ -7,6 +7,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { createCm360Activities, type Cm360EnhanceRequest } from '../../src/activities/cm360';
 import { Cm360Batcher, Cm360BatcherPool, createCm360Limiter, type Cm360Client } from '../../src/clients/cm360';
+import { Cm360HttpError } from '../../src/clients/cm360/errors';
 import { BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS } from '../../src/domain/activity-timing';
 import type { Cm360Conversion, Cm360RowResult } from '../../src/domain/cm360/types';
 
@@ -191,6 +192,28 @@ describe('Cm360BatcherPool', () => {
     assert.equal(calls.length, 2);
     assert.deepEqual(await Promise.all(pending), [echo('a1'), echo('b1')]);
     assert.throws(() => pool.forProfile('c'), /closed/);
+  });
+
+  test("past its part of the daily requests a request fails as CM360's dailyLimitExceeded, unsent", async () => {
+    const { client, calls } = fakeClient();
+    const pool = new Cm360BatcherPool({ client, lingerMs: 0, queriesPerSecond: 1000, dailyRequests: 4 });
+    await pool.setShare(0.5);
+    await pool.forProfile('p').enhance(conversion('d1'));
+    await pool.forProfile('p').enhance(conversion('d2'));
+    const third = await pool
+      .forProfile('p')
+      .enhance(conversion('d3'))
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+    assert.ok(third instanceof Cm360HttpError, String(third));
+    assert.equal(third.kind, 'quota-daily');
+    assert.equal(third.reason, 'dailyLimitExceeded');
+    assert.match(third.message, /2 of 2 on \d{4}-\d{2}-\d{2}, Pacific time/);
+    assert.equal(calls.length, 2, 'the third request reached CM360');
+    assert.equal(pool.dailyUsage?.used, 2);
+    await pool.close();
   });
 });
 

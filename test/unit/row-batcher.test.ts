@@ -3,7 +3,7 @@
 // wait is on a condition (a request started, a row queued).
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
-import { describe, test } from 'node:test';
+import { describe, test, type TestContext } from 'node:test';
 import Bottleneck from 'bottleneck';
 import { RowBatcher } from '../../src/clients/shared/row-batcher';
 
@@ -166,5 +166,67 @@ describe('RowBatcher: withdrawing a row with an AbortSignal', () => {
     assert.equal(await batcher.submit('x', { signal: controller.signal }), 'answer:x');
     assert.equal(abortListeners(controller.signal), 0);
     await batcher.close();
+  });
+});
+
+describe('RowBatcher: when a request that is not full leaves', () => {
+  // The batcher's own timers and clock are mocked: time moves only when the test says. The limiter lets every
+  // request go at once, so nothing but the batcher decides when a request leaves.
+  const openLimiter = {
+    schedule: (fn: () => Promise<void>) => fn(),
+    stop: () => Promise.resolve(),
+  } as unknown as Bottleneck;
+
+  function timed(t: TestContext, opts: { lingerMs: number; maxWaitMs?: number }) {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+    const sent: { atMs: number; rows: string[] }[] = [];
+    const batcher = new RowBatcher<string, string>({
+      send: (rows) => {
+        sent.push({ atMs: Date.now(), rows });
+        return Promise.resolve(rows.map((r) => `answer:${r}`));
+      },
+      maxBatchSize: 1_000,
+      ...opts,
+      limiter: openLimiter,
+      ownsLimiter: false,
+      name: 'test',
+    });
+    const submit = (row: string) => void batcher.submit(row);
+    return { batcher, sent, submit, tick: (ms: number) => t.mock.timers.tick(ms) };
+  }
+
+  test('once no row has joined for the linger time', (t) => {
+    const { sent, submit, tick } = timed(t, { lingerMs: 50, maxWaitMs: 10_000 });
+    submit('a');
+    tick(40);
+    submit('b');
+    tick(40);
+    assert.deepEqual(sent, [], 'left while rows were still joining');
+    tick(10);
+    assert.deepEqual(sent, [{ atMs: 90, rows: ['a', 'b'] }]);
+  });
+
+  test('or once its oldest row has waited the longest wait, however many keep joining', (t) => {
+    const { sent, submit, tick } = timed(t, { lingerMs: 50, maxWaitMs: 200 });
+    for (let i = 0; i < 6; i++) {
+      submit(`r${i}`);
+      tick(40);
+    }
+    // Rows joined every 40 ms (never quiet for 50): the request left when r0 was 200 ms old, with r0…r4; r5
+    // (joined at 200 ms) waits for the next one.
+    assert.deepEqual(sent, [{ atMs: 200, rows: ['r0', 'r1', 'r2', 'r3', 'r4'] }]);
+    tick(9);
+    assert.equal(sent.length, 1, 'r5 left before the queue was quiet for 50 ms');
+    tick(1);
+    assert.deepEqual(sent.at(-1)?.rows, ['r5']);
+  });
+
+  test('without a longest wait, the linger counts from the first row (as before)', (t) => {
+    const { sent, submit, tick } = timed(t, { lingerMs: 50 });
+    submit('a');
+    tick(40);
+    submit('b');
+    tick(10);
+    assert.deepEqual(sent, [{ atMs: 50, rows: ['a', 'b'] }]);
   });
 });

@@ -76,8 +76,12 @@ async function run(
     workflowId: uniqueId('cm360'),
     args: [input],
   });
-  const { outcome, status, relayReason, upserts } = await observeRun(worker, handle, cm360StatusQuery);
-  return { outcome, calls, captureMs, status, relayReason, upserts };
+  const { outcome, status, relayStatus, relayReason, upserts, actions } = await observeRun(
+    worker,
+    handle,
+    cm360StatusQuery,
+  );
+  return { outcome, calls, captureMs, status, relayStatus, relayReason, upserts, actions };
 }
 
 function failureType(outcome: { error: unknown } | { value: unknown }): string | undefined {
@@ -120,11 +124,15 @@ describe('cm360EnhancementWorkflow: a credentials outage', () => {
 
 describe('cm360EnhancementWorkflow', () => {
   test('waits 90 minutes after capture, then enhances once', async () => {
-    const { outcome, calls, captureMs } = await run(() => ok);
+    const { outcome, calls, captureMs, relayStatus, upserts, actions } = await run(() => ok);
     assert.ok('value' in outcome, `expected success, got ${String((outcome as { error?: unknown }).error)}`);
     assert.equal(calls.length, 1);
     assert.ok(calls[0]! >= captureMs + 90 * MINUTE, 'first attempt before capture + 90 min');
     assert.ok(calls[0]! < captureMs + 92 * MINUTE, 'first attempt long after capture + 90 min');
+    // The plain way writes no search attribute: start, timer and the one enhancement are its three Actions.
+    assert.equal(relayStatus, undefined);
+    assert.deepEqual(upserts, []);
+    assert.deepEqual(actions, { total: 3, byKind: { start: 1, timer: 1, activity: 1 } });
   });
 
   test('a conversion captured long ago is attempted at once', async () => {
@@ -134,13 +142,16 @@ describe('cm360EnhancementWorkflow', () => {
   });
 
   test('NOT_FOUND for 5 hours, then success', async () => {
-    const { outcome, calls, status } = await run((since) => (since < 5 * HOUR ? notFound : ok));
+    const r = await run((since) => (since < 5 * HOUR ? notFound : ok));
+    const { outcome, calls, status } = r;
     assert.ok('value' in outcome);
     assert.ok(calls.length > 3, `expected several attempts, got ${calls.length}`);
     const span = calls.at(-1)! - calls[0]!;
     assert.ok(span >= 5 * HOUR && span < 6 * HOUR, `success after ${span / HOUR} h`);
     assert.equal(status?.state, 'ENHANCED');
     assert.equal(status?.attempts, calls.length);
+    // Not the plain way: it stays searchable as ENHANCED after its retries.
+    assert.equal(r.relayStatus, 'ENHANCED');
   });
 
   test('NOT_FOUND past the 6-hour window fails with its own type', async () => {

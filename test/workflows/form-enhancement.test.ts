@@ -21,7 +21,7 @@ import {
   formEnhancementWorkflow,
   type FormEnhancementInput,
 } from '../../src/workflows/form-enhancement';
-import { RelayAccount, RelayFlow, RelayStatus } from '../../src/workflows/search-attributes';
+import { RelayAccount, RelayFlow } from '../../src/workflows/search-attributes';
 import {
   createTestWorker,
   createTimeSkippingEnv,
@@ -104,7 +104,6 @@ async function run(opts: RunOptions = {}) {
     typedSearchAttributes: [
       { key: RelayFlow, value: FORM_ENHANCEMENT_FLOW },
       { key: RelayAccount, value: `google-ads:${def.customerId}` },
-      { key: RelayStatus, value: 'UPLOADING' },
     ],
   });
   return {
@@ -136,10 +135,11 @@ describe('formEnhancementWorkflow: uploads', () => {
     assert.equal(r.status.deadline, new Date(r.deadlineMs).toISOString());
     assert.deepEqual(r.status.identifiers, ['hashed_email', 'hashed_phone_number', 'address_info']);
     assert.deepEqual(r.status.dropped, [{ field: 'lastName', reason: 'empty after normalization' }]);
-    assert.equal(r.relayStatus, 'ENHANCED');
+    // The plain way writes no search attribute: the start and the upload are its two Actions.
+    assert.equal(r.relayStatus, undefined);
     assert.equal(r.relayReason, undefined);
-    // UPLOADING was set when the workflow was started; only the change to ENHANCED is written.
-    assert.deepEqual(r.upserts, [['RelayStatus']]);
+    assert.deepEqual(r.upserts, []);
+    assert.deepEqual(r.actions, { total: 2, byKind: { start: 1, activity: 1 } });
   });
 
   test('a deal-amount value restates nothing; a missing user agent or gclid is left out', async () => {
@@ -230,7 +230,9 @@ describe('formEnhancementWorkflow: Google Ads answers', () => {
     assert.deepEqual(value(r.outcome), { outcome: 'ALREADY_ENHANCED', attempts: 1 });
     assert.equal(r.uploads.length, 1);
     assert.equal(r.status.state, 'ENHANCED');
+    // Not the plain way: searchable by the code.
     assert.equal(r.relayStatus, 'ENHANCED');
+    assert.equal(r.relayReason, 'conversion_adjustment_upload_error.CONVERSION_ALREADY_ENHANCED');
   });
 
   test('a dry run (validate_only) ends VALIDATED, never ENHANCED', async () => {

@@ -90,6 +90,8 @@ interface RunOptions {
   occurredAtMs?: number;
   /** Replaces the contact read altogether. */
   contactRead?: HubSpotActivities['readContactForConversion'];
+  /** The RelayStatus an earlier release of the api started the workflow with (today's sets none). */
+  startedWithStatus?: string;
 }
 
 async function run(opts: RunOptions = {}) {
@@ -137,7 +139,7 @@ async function run(opts: RunOptions = {}) {
     typedSearchAttributes: [
       { key: RelayFlow, value: LIFECYCLE_CONVERSION_FLOW },
       { key: RelayAccount, value: `google-ads:${def.customerId}` },
-      { key: RelayStatus, value: 'READING_CONTACT' },
+      ...(opts.startedWithStatus ? [{ key: RelayStatus, value: opts.startedWithStatus }] : []),
     ],
   });
   return { ...(await observeRun(worker, handle, lifecycleStatusQuery)), uploads, contactReads, dealReads };
@@ -175,9 +177,17 @@ describe('lifecycleConversionWorkflow: eligible contacts', () => {
     assert.deepEqual(r.status.identifiers, ['hashed_email', 'hashed_phone_number']);
     assert.deepEqual(r.status.dropped, [{ field: 'lastName', reason: 'empty after normalization' }]);
     assert.equal(r.status.hasClickId, true);
-    assert.equal(r.relayStatus, 'UPLOADED');
+    // The plain way writes no search attribute: start, two reads and the upload are its four Actions.
+    assert.equal(r.relayStatus, undefined);
     assert.equal(r.relayReason, undefined);
-    // READING_CONTACT was set when the workflow was started: only UPLOADING and UPLOADED are written.
+    assert.deepEqual(r.upserts, []);
+    assert.deepEqual(r.actions, { total: 4, byKind: { start: 1, activity: 3 } });
+  });
+
+  test('a workflow an earlier release started with RelayStatus keeps writing its changes', async () => {
+    const r = await run({ startedWithStatus: 'READING_CONTACT' });
+    assert.deepEqual(value(r.outcome), { outcome: 'UPLOADED', orderId: ORDER_ID, attempts: 1 });
+    assert.equal(r.relayStatus, 'UPLOADED');
     assert.deepEqual(r.upserts, [['RelayStatus'], ['RelayStatus']]);
   });
 

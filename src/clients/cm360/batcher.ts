@@ -3,16 +3,20 @@
 // the relay scale.
 import Bottleneck from 'bottleneck';
 import { CM360_MAX_CONVERSIONS_PER_REQUEST, type Cm360Conversion, type Cm360RowResult } from '../../domain/cm360/types';
+import { applyRateShare, DailyBudget } from '../shared/quota';
 import { batchSize, RowBatcher, type RowSubmitOptions } from '../shared/row-batcher';
 import type { Cm360Client } from './client';
+import { Cm360HttpError } from './errors';
 
 export interface Cm360BatcherOptions {
   client: Pick<Cm360Client, 'batchUpdate'>;
   profileId: string;
   /** Rows per request, at most CM360_MAX_CONVERSIONS_PER_REQUEST. Default 1000. */
   maxBatchSize?: number;
-  /** How long the first queued row waits for company. Default 200 ms. */
+  /** A request that is not full leaves once no conversion has joined for this long. Default 200 ms. */
   lingerMs?: number;
+  /** …or once its oldest conversion has waited this long, however many keep joining. Default `lingerMs`. */
+  maxWaitMs?: number;
   /** Requests per second. Default 1 (CM360's default project quota). Ignored when `limiter` is given. */
   queriesPerSecond?: number;
   /**
@@ -38,6 +42,7 @@ export class Cm360Batcher {
       send: (conversions) => opts.client.batchUpdate(opts.profileId, conversions),
       maxBatchSize,
       lingerMs: Math.max(0, opts.lingerMs ?? 200),
+      ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}),
       limiter: opts.limiter ?? createCm360Limiter(opts.queriesPerSecond ?? 1),
       ownsLimiter: !opts.limiter,
       name: `CM360 profile ${opts.profileId}`,
@@ -58,20 +63,71 @@ export class Cm360Batcher {
   }
 }
 
-export type Cm360BatcherPoolOptions = Omit<Cm360BatcherOptions, 'profileId'>;
+export interface Cm360BatcherPoolOptions extends Omit<Cm360BatcherOptions, 'profileId'> {
+  /**
+   * Requests a day the project may send (CM360: 50,000, reset at midnight Pacific time). Past this process's
+   * part of it, a request fails as CM360's own dailyLimitExceeded would, without being sent. Default: no count.
+   */
+  dailyRequests?: number;
+}
 
-/** One batcher per CM360 user profile, all drawing from one QPS limiter. */
+/** CM360's daily quota resets at midnight Pacific time. */
+const CM360_QUOTA_TIME_ZONE = 'America/Los_Angeles';
+
+/** One batcher per CM360 user profile, all drawing from one QPS limiter and one daily budget. */
 export class Cm360BatcherPool {
   private readonly opts: Cm360BatcherPoolOptions;
   private readonly limiter: Bottleneck;
   private readonly ownsLimiter: boolean;
+  private readonly budget: DailyBudget | undefined;
   private readonly batchers = new Map<string, Cm360Batcher>();
   private closed: Promise<void> | undefined;
 
   constructor(opts: Cm360BatcherPoolOptions) {
-    this.opts = opts;
     this.ownsLimiter = !opts.limiter;
     this.limiter = opts.limiter ?? createCm360Limiter(opts.queriesPerSecond ?? 1);
+    const budget = opts.dailyRequests ? new DailyBudget(opts.dailyRequests, CM360_QUOTA_TIME_ZONE) : undefined;
+    this.budget = budget;
+    const client = opts.client;
+    this.opts = budget
+      ? {
+          ...opts,
+          client: {
+            batchUpdate: (profileId, conversions) => {
+              if (!budget.take()) {
+                const { day, used, allowed } = budget.usage;
+                const message =
+                  `this process's part of the project's daily CM360 requests is spent ` +
+                  `(${used} of ${allowed} on ${day}, Pacific time); not sent`;
+                return Promise.reject(
+                  new Cm360HttpError({
+                    status: 0,
+                    reason: 'dailyLimitExceeded',
+                    kind: 'quota-daily',
+                    retryable: true,
+                    message,
+                  }),
+                );
+              }
+              return client.batchUpdate(profileId, conversions);
+            },
+          },
+        }
+      : opts;
+  }
+
+  /**
+   * Runs this process at `share` of the project's quota (requests per second and per day), when several
+   * processes serve the uploads (src/temporal/upload-share.ts). 0 holds every request until a share is given.
+   */
+  setShare(share: number): Promise<void> {
+    if (share > 0) this.budget?.setShare(share);
+    return applyRateShare(this.limiter, this.opts.queriesPerSecond ?? 1, share);
+  }
+
+  /** Requests sent today against this process's part of the daily budget, when one is counted. */
+  get dailyUsage(): { day: string; used: number; allowed: number } | undefined {
+    return this.budget?.usage;
   }
 
   forProfile(profileId: string): Cm360Batcher {

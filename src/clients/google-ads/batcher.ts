@@ -15,6 +15,7 @@ import {
   enhancementRowProblem,
   type GoogleAdsConversionClient,
 } from './client';
+import { applyRateShare } from '../shared/quota';
 import { batchSize, RowBatcher, type RowSubmitOptions } from '../shared/row-batcher';
 import { GoogleAdsRequestError } from './errors';
 
@@ -67,8 +68,10 @@ export interface GoogleAdsBatcherOptions<S extends GoogleAdsUploadService> exten
   loginCustomerId?: string;
   /** Rows per request, at most GOOGLE_ADS_MAX_ROWS_PER_REQUEST (the default). */
   maxBatchSize?: number;
-  /** How long the first queued row waits for company. Default 200 ms. */
+  /** A request that is not full leaves once no row has joined for this long. Default 200 ms. */
   lingerMs?: number;
+  /** …or once its oldest row has waited this long, however many keep joining. Default `lingerMs`. */
+  maxWaitMs?: number;
   /** A limiter shared with other batchers (GoogleAdsBatcherPool passes one); overrides the rate options. */
   limiter?: Bottleneck;
 }
@@ -114,6 +117,7 @@ export class GoogleAdsBatcher<S extends GoogleAdsUploadService> {
             : client.uploadEnhancements(customerId, loginCustomerId, rows as EnhancementAdjustmentRow[]),
       maxBatchSize,
       lingerMs: Math.max(0, opts.lingerMs ?? 200),
+      ...(opts.maxWaitMs !== undefined ? { maxWaitMs: opts.maxWaitMs } : {}),
       limiter: opts.limiter ?? createGoogleAdsLimiter(opts),
       ownsLimiter: !opts.limiter,
       name: `Google Ads ${this.describe()}`,
@@ -183,6 +187,14 @@ export class GoogleAdsBatcherPool {
       this.batchers.set(key, batcher);
     }
     return batcher;
+  }
+
+  /**
+   * Runs this process at `share` of the developer token's request rate, when several processes serve the uploads
+   * (src/temporal/upload-share.ts). 0 holds every request until a share is given.
+   */
+  setShare(share: number): Promise<void> {
+    return applyRateShare(this.limiter, this.opts.requestsPerSecond ?? 5, share);
   }
 
   uploadClick(row: ClickConversionRow, options?: RowSubmitOptions): Promise<GoogleAdsRowResult> {

@@ -1,6 +1,7 @@
 // The engine behind every per-account batcher: many concurrent callers (activities of many workflows)
-// each queue one row; rows leave in requests of up to `maxBatchSize`, when full or `lingerMs` after the
-// first queued row, under a shared rate limiter; each caller gets its own row's result back. A caller may
+// each queue one row; rows leave in requests of up to `maxBatchSize` under a shared rate limiter — when the
+// request is full, when no row has joined for `lingerMs`, or when the oldest row has waited `maxWaitMs` — and
+// each caller gets its own row's result back. A caller may
 // withdraw its row with an AbortSignal while the row is still queued (see submit).
 import type Bottleneck from 'bottleneck';
 
@@ -8,7 +9,14 @@ export interface RowBatcherOptions<Row, Result> {
   /** Sends one request and answers one result per row, in order. */
   send(rows: Row[]): Promise<Result[]>;
   maxBatchSize: number;
+  /** A request that is not full leaves once no row has joined the queue for this long. */
   lingerMs: number;
+  /**
+   * …or once its oldest row has waited this long, even while rows keep joining (default `lingerMs`). A burst that
+   * arrives over seconds fills whole requests instead of leaving every `lingerMs` with what came so far: the
+   * vendor's quota counts requests, not rows.
+   */
+  maxWaitMs?: number;
   limiter: Bottleneck;
   /** Stop the limiter on close (when nobody else shares it). */
   ownsLimiter: boolean;
@@ -50,6 +58,9 @@ function withdrawnError(name: string, signal: AbortSignal): Error {
 export class RowBatcher<Row, Result> {
   private queue: Pending<Row, Result>[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** When the newest queued row joined: the queue is quiet once `lingerMs` has passed since. */
+  private lastEnqueuedAt = 0;
+  private readonly maxWaitMs: number;
   /**
    * True while a request slot is booked with the limiter but has not started. Rows keep joining the
    * queue meanwhile and the slot takes whatever is queued when it starts, so a backlog behind the rate
@@ -65,7 +76,9 @@ export class RowBatcher<Row, Result> {
    */
   private readonly bySignal = new Map<AbortSignal, { rows: Set<Pending<Row, Result>>; onAbort: () => void }>();
 
-  constructor(private readonly opts: RowBatcherOptions<Row, Result>) {}
+  constructor(private readonly opts: RowBatcherOptions<Row, Result>) {
+    this.maxWaitMs = Math.max(opts.lingerMs, opts.maxWaitMs ?? opts.lingerMs);
+  }
 
   /**
    * Queues one row and resolves with its own result of the request it ends up in. Aborting `signal` while the
@@ -77,7 +90,9 @@ export class RowBatcher<Row, Result> {
     if (signal?.aborted) return Promise.reject(withdrawnError(this.opts.name, signal));
     if (this.closing) return Promise.reject(new Error(`${this.opts.name} batcher is closed`));
     return new Promise<Result>((resolve, reject) => {
-      const pending: Pending<Row, Result> = { row, enqueuedAt: Date.now(), resolve, reject, detach: () => {} };
+      const now = Date.now();
+      const pending: Pending<Row, Result> = { row, enqueuedAt: now, resolve, reject, detach: () => {} };
+      this.lastEnqueuedAt = now;
       if (signal) this.watch(signal, pending);
       this.queue.push(pending);
       this.kick();
@@ -143,12 +158,26 @@ export class RowBatcher<Row, Result> {
       return;
     }
     if (this.timer) return;
-    const first = this.queue[0];
-    const wait = first ? Math.max(0, first.enqueuedAt + this.opts.lingerMs - Date.now()) : this.opts.lingerMs;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (!this.slotBooked && this.queue.length > 0) this.bookSlot();
-    }, wait);
+    this.armTimer();
+  }
+
+  /** The request leaves at the first of: the queue quiet for `lingerMs`, its oldest row `maxWaitMs` old. */
+  private dueAt(): number {
+    const first = this.queue[0]?.enqueuedAt ?? Date.now();
+    return Math.min(this.lastEnqueuedAt + this.opts.lingerMs, first + this.maxWaitMs);
+  }
+
+  private armTimer(): void {
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        if (this.slotBooked || this.queue.length === 0) return;
+        // Rows joined since the timer was set: wait until the queue is quiet (or the oldest row is due).
+        if (Date.now() < this.dueAt()) this.armTimer();
+        else this.bookSlot();
+      },
+      Math.max(0, this.dueAt() - Date.now()),
+    );
   }
 
   private bookSlot(): void {

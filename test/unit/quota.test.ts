@@ -1,0 +1,67 @@
+// A vendor quota held by several processes: the daily budget's part and its reset at the quota's midnight, and a
+// limiter run at a share of the rate (held entirely at share 0).
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import Bottleneck from 'bottleneck';
+import { applyRateShare, DailyBudget } from '../../src/clients/shared/quota';
+import { liveUploaders } from '../../src/temporal/upload-share';
+
+describe('DailyBudget', () => {
+  test('allows its part of the day, refuses past it, and starts again at midnight in the quota’s zone', () => {
+    // 2026-12-02 07:59 UTC is 23:59 on Dec 1 in Los Angeles.
+    let now = Date.parse('2026-12-02T07:59:00Z');
+    const budget = new DailyBudget(10, 'America/Los_Angeles', () => now);
+    budget.setShare(0.5);
+    const taken = Array.from({ length: 6 }, () => budget.take());
+    assert.deepEqual(taken, [true, true, true, true, true, false]);
+    assert.deepEqual(budget.usage, { day: '2026-12-01', used: 5, allowed: 5 });
+    now = Date.parse('2026-12-02T08:00:00Z'); // midnight in Los Angeles
+    assert.equal(budget.take(), true);
+    assert.deepEqual(budget.usage, { day: '2026-12-02', used: 1, allowed: 5 });
+  });
+});
+
+describe('applyRateShare', () => {
+  test('a share of 0 holds requests until a share is given; a share sets the spacing', async () => {
+    const limiter = new Bottleneck({ maxConcurrent: 1, minTime: 1000 });
+    await applyRateShare(limiter, 1, 0);
+    let ran = false;
+    const job = limiter.schedule(() => {
+      ran = true;
+      return Promise.resolve();
+    });
+    // A job is held by the reservoir, not refused: still queued after the limiter has looked at it.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(await limiter.currentReservoir(), 0);
+    assert.equal(limiter.counts().QUEUED + limiter.counts().RECEIVED, 1);
+    assert.equal(ran, false);
+    await applyRateShare(limiter, 4, 0.5);
+    await job;
+    assert.equal(ran, true);
+    assert.equal(await limiter.currentReservoir(), null);
+    // 4 requests/s at half the share: one every 500 ms.
+    assert.equal(
+      (limiter as unknown as { _store: { storeOptions: { minTime: number } } })._store.storeOptions.minTime,
+      500,
+    );
+    await limiter.stop({ dropWaitingJobs: false });
+  });
+});
+
+describe('liveUploaders', () => {
+  const at = (ms: number) => ({ seconds: Math.floor(ms / 1000), nanos: (ms % 1000) * 1e6 });
+  test('counts itself and every other identity that polled within the live window, once each', () => {
+    const now = 1_000_000;
+    const pollers = [
+      { identity: 'b', lastAccessTime: at(now - 5_000) },
+      { identity: 'b', lastAccessTime: at(now - 1_000) },
+      { identity: 'c', lastAccessTime: at(now - 89_000) },
+      { identity: 'gone', lastAccessTime: at(now - 91_000) },
+      { identity: '', lastAccessTime: at(now) },
+    ];
+    assert.equal(liveUploaders(pollers, 'a', now, 90_000), 3);
+    // Itself, even before its first poll is seen.
+    assert.equal(liveUploaders([], 'a', now, 90_000), 1);
+    assert.equal(liveUploaders([{ identity: 'a', lastAccessTime: at(now) }], 'a', now, 90_000), 1);
+  });
+});
