@@ -9,6 +9,8 @@ import {
   type HubSpotPropertyChange,
 } from '../clients/hubspot/client';
 import { HubSpotError } from '../clients/hubspot/errors';
+import type { OutageCircuits } from '../clients/shared/circuit';
+import { throughCircuit } from './outage';
 import { hashIdentity } from '../domain/identifiers/hash';
 import type { ClickIdProperties } from '../domain/conversion-events/definitions';
 import type { DroppedIdentifier, HashedIdentity, PlainIdentity } from '../domain/identifiers/types';
@@ -60,7 +62,15 @@ export interface HubSpotActivityDeps {
   crm: Pick<HubSpotCrmClient, 'getContact' | 'getMostRecentDeal'>;
   /** Region for phone numbers written without +country when the contact has no usable country. */
   defaultRegion?: string;
+  /**
+   * The process's outage circuits (src/activities/outage.ts): a revoked token or missing scope parks every
+   * lifecycle conversion (WAITING_FOR_CREDENTIALS) instead of Temporal retrying each read every 15 minutes.
+   */
+  circuits?: OutageCircuits;
 }
+
+/** One HubSpot app (one token) per process: one circuit for all its reads. */
+export const HUBSPOT_CIRCUIT = 'hubspot';
 
 export function hubSpotErrorToFailure(err: HubSpotError): ApplicationFailure {
   const { message } = err;
@@ -91,9 +101,13 @@ function invalid(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: HubSpotFailure.Invalid, message, nonRetryable: true });
 }
 
-async function crmCall<T>(fn: () => Promise<T>): Promise<T> {
+async function crmCall<T>(circuits: OutageCircuits | undefined, fn: () => Promise<T>): Promise<T> {
   try {
-    return await fn();
+    return await throughCircuit(circuits, HUBSPOT_CIRCUIT, fn, (err) =>
+      err instanceof HubSpotError && err.kind === 'auth'
+        ? { type: HubSpotFailure.Auth, message: err.message }
+        : undefined,
+    );
   } catch (err) {
     if (err instanceof HubSpotError) throw hubSpotErrorToFailure(err);
     throw err;
@@ -162,7 +176,9 @@ export function createHubSpotActivities(deps: HubSpotActivityDeps) {
       for (const [, name] of braidProperties) properties.add(name);
       for (const field of shared) for (const p of PROPERTIES_FOR[field]) properties.add(p);
 
-      const contact = await crmCall(() => deps.crm.getContact(req.contactId, [...properties], [GCLID_PROPERTY]));
+      const contact = await crmCall(deps.circuits, () =>
+        deps.crm.getContact(req.contactId, [...properties], [GCLID_PROPERTY]),
+      );
       if (!contact) return { found: false };
       const props = contact.properties;
 
@@ -209,7 +225,7 @@ export function createHubSpotActivities(deps: HubSpotActivityDeps) {
     /** The contact's most recently created deal, or null when it has none. */
     async readMostRecentDeal(req: { contactId: string }): Promise<HubSpotDeal | null> {
       if (!isRecordId(req.contactId)) throw invalid('the contact id is missing or empty');
-      const deal = await crmCall(() => deps.crm.getMostRecentDeal(req.contactId));
+      const deal = await crmCall(deps.circuits, () => deps.crm.getMostRecentDeal(req.contactId));
       return deal ?? null;
     },
   };

@@ -351,7 +351,7 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
     dataConverter,
     // One circuit per vendor account for the whole process: a credentials outage parks every conversion of it.
     cm360: { batchers: cm360.batchers, circuits },
-    hubspot: { crm: hubSpotCrm(env, limiter), defaultRegion: env.RELAY_DEFAULT_PHONE_REGION },
+    hubspot: { crm: hubSpotCrm(env, limiter), defaultRegion: env.RELAY_DEFAULT_PHONE_REGION, circuits },
     googleAds: { uploaders: googleAds.uploaders, circuits },
     pendo: pendoDeps,
     calls: {

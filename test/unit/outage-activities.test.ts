@@ -7,6 +7,8 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
 import { createCm360Activities } from '../../src/activities/cm360';
 import { createGoogleAdsActivities } from '../../src/activities/google-ads';
+import { createHubSpotActivities } from '../../src/activities/hubspot';
+import { HubSpotError } from '../../src/clients/hubspot/errors';
 import { Cm360HttpError } from '../../src/clients/cm360/errors';
 import { GoogleAdsRequestError } from '../../src/clients/google-ads/errors';
 import { OutageCircuits } from '../../src/clients/shared/circuit';
@@ -127,5 +129,48 @@ describe('outage circuits in the activities', () => {
       { outcome: 'UPLOADED' },
     );
     assert.deepEqual(sent, ['1111111111', '2222222222']);
+  });
+
+  test('HubSpot: a revoked token parks the contact and deal reads of every lifecycle conversion together', async () => {
+    let calls = 0;
+    const circuits = new OutageCircuits();
+    const revoked = () =>
+      new HubSpotError({ status: 401, kind: 'auth', retryable: false, operation: 'contacts.getById' });
+    const activities = createHubSpotActivities({
+      circuits,
+      crm: {
+        getContact: () => {
+          calls += 1;
+          return Promise.reject(revoked());
+        },
+        getMostRecentDeal: () => {
+          calls += 1;
+          return Promise.reject(revoked());
+        },
+      },
+    });
+    const env = new MockActivityEnvironment();
+    const read = (contactId: string) =>
+      env.run(
+        (r: Parameters<typeof activities.readContactForConversion>[0]) => activities.readContactForConversion(r),
+        { contactId, stage: 'customer', sharedFields: ['email' as const] },
+      );
+    const first = await failureOf(read('501'));
+    assert.equal(first.type, 'HubSpotAuthError');
+    assert.equal(first.nonRetryable, true);
+    const details: unknown = first.details?.[0];
+    assert.ok(isOutageDetails(details));
+    // The second contact and the deal read fail at once with the same retry time, without calling HubSpot.
+    const second = await failureOf(read('502'));
+    const deal = await failureOf(
+      env.run((r: Parameters<typeof activities.readMostRecentDeal>[0]) => activities.readMostRecentDeal(r), {
+        contactId: '503',
+      }),
+    );
+    assert.equal(calls, 1);
+    for (const f of [second, deal]) {
+      assert.equal(f.type, 'HubSpotAuthError');
+      assert.deepEqual(f.details?.[0], details);
+    }
   });
 });

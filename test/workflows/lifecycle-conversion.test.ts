@@ -6,6 +6,10 @@ import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { createGoogleAdsActivities } from '../../src/activities/google-ads';
+import { HUBSPOT_CIRCUIT } from '../../src/activities/hubspot';
+import { throughCircuit } from '../../src/activities/outage';
+import { HubSpotError } from '../../src/clients/hubspot/errors';
+import { OutageCircuits } from '../../src/clients/shared/circuit';
 import type {
   ContactReadResult,
   ContactSnapshot,
@@ -341,6 +345,35 @@ describe('lifecycleConversionWorkflow: HubSpot failures', () => {
     assert.equal(f.type, 'HubSpotInvalid');
     assert.equal(r.uploads.length, 0);
     assert.equal(r.relayReason, 'HubSpotInvalid');
+  });
+});
+
+describe('lifecycleConversionWorkflow: a HubSpot credentials outage', () => {
+  test('parks on a timer (5, then 10 minutes), visible as WAITING_FOR_CREDENTIALS, then reads and uploads', async () => {
+    const circuits = new OutageCircuits();
+    const readsAt: number[] = [];
+    const revoked = new HubSpotError({ status: 401, kind: 'auth', retryable: false, operation: 'contacts.getById' });
+    const r = await run({
+      // The read goes through the process's circuit as createHubSpotActivities sends it.
+      contactRead: async () => {
+        readsAt.push(await env.currentTimeMs());
+        return throughCircuit(
+          circuits,
+          HUBSPOT_CIRCUIT,
+          () => (readsAt.length <= 2 ? Promise.reject(revoked) : Promise.resolve(contact())),
+          (err) => (err === revoked ? { type: 'HubSpotAuthError', message: revoked.message } : undefined),
+        );
+      },
+    });
+    assert.deepEqual(value(r.outcome), { outcome: 'UPLOADED', orderId: ORDER_ID, attempts: 1 });
+    // One read per attempt, parked in between: no 15-minute activity retries.
+    const gaps = readsAt.slice(1).map((t, i) => Math.round((t - readsAt[i]!) / 60_000));
+    assert.deepEqual(gaps, [5, 10]);
+    assert.equal(r.uploads.length, 1);
+    // Not the plain way: searchable afterwards by the outage it waited out.
+    assert.equal(r.relayStatus, 'UPLOADED');
+    assert.equal(r.relayReason, 'HubSpotAuthError');
+    assert.equal(r.upserts.filter((keys) => keys.includes('RelayReason') && keys.includes('RelayStatus')).length, 2);
   });
 });
 
