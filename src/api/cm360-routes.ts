@@ -14,7 +14,7 @@ import {
 } from '../workflows/cm360-enhancement';
 import { RelayAccount, RelayDeadline, RelayFlow } from '../workflows/search-attributes';
 import { cm360CaptureSchema, MAX_CAPTURES_PER_REQUEST, type Cm360Capture } from './cm360-schema';
-import { startAll } from './starts';
+import { startAll, startBudgetMs } from './starts';
 import { toFieldIssues, type FieldIssue } from './validation';
 
 export interface Cm360RouteOptions {
@@ -32,7 +32,7 @@ export interface Cm360RouteOptions {
 /** A capture may be stamped a little ahead of our clock (the API tolerates a minute of skew). */
 const MAX_FUTURE_SKEW_MS = 5 * 60_000;
 const START_CONCURRENCY = 64;
-/** The answer is due within this, Temporal up or down (a caller's own timeout is usually 15 s or more). */
+/** The answer is due within this of the request's arrival, Temporal up or down (a caller's own timeout is usually 15 s or more). */
 const DEFAULT_START_TIMEOUT_MS = 10_000;
 
 interface Prepared {
@@ -185,7 +185,8 @@ export function registerCm360Routes(app: FastifyInstance, opts: Cm360RouteOption
       {
         temporal: opts.temporal,
         concurrency: START_CONCURRENCY,
-        timeoutMs: opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+        timeoutMs: startBudgetMs(opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, reply.elapsedTime),
+        answerWithinMs: opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
       },
       ({ prepared }) => start(opts, prepared),
     );

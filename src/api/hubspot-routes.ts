@@ -27,7 +27,7 @@ import { RelayAccount, RelayFlow } from '../workflows/search-attributes';
 import { bearerMatches } from './auth';
 import { verifyHubSpotSignature } from './hubspot-signature';
 import { registerJsonBodies } from './json-body';
-import { startAll } from './starts';
+import { startAll, startBudgetMs } from './starts';
 import { idSchema, toFieldIssues, type FieldIssue } from './validation';
 
 export interface HubSpotRouteOptions {
@@ -283,7 +283,8 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
         {
           temporal: opts.temporal,
           concurrency: START_CONCURRENCY,
-          timeoutMs: opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+          timeoutMs: startBudgetMs(opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, reply.elapsedTime),
+          answerWithinMs: opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
         },
         ({ event, definition, workflowId }) => startLifecycle(opts, event, definition, workflowId),
       );
@@ -355,7 +356,12 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
       const start = formEnhancementStart(input, opts.taskQueue);
       const [outcome] = await startAll(
         [start],
-        { temporal: opts.temporal, concurrency: 1, timeoutMs: opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS },
+        {
+          temporal: opts.temporal,
+          concurrency: 1,
+          timeoutMs: startBudgetMs(opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS, reply.elapsedTime),
+          answerWithinMs: opts.startTimeoutMs ?? DEFAULT_START_TIMEOUT_MS,
+        },
         (options) => opts.temporal.workflow.start(formEnhancementWorkflow, options),
       );
       const { workflowId } = start;

@@ -19,6 +19,20 @@ export interface StartAllOptions {
   concurrency: number;
   /** The answer is due by then: starts still pending are reported `failed`, starts not begun are not begun. */
   timeoutMs: number;
+  /** The request's whole budget, which the reason of a start cut short names (default `timeoutMs`). */
+  answerWithinMs?: number;
+}
+
+/** What an answer is given to be written once the starts are settled (a tenth of a short budget). */
+const ANSWER_MARGIN_MS = 250;
+
+/**
+ * The time left for the starts of a request that must be answered within `budgetMs` of its arrival, of which
+ * `elapsedMs` went into reading, validating and hashing it: the answer is due on time, not `budgetMs` after the
+ * starts began.
+ */
+export function startBudgetMs(budgetMs: number, elapsedMs: number): number {
+  return Math.max(0, Math.floor(budgetMs - elapsedMs - Math.min(ANSWER_MARGIN_MS, budgetMs / 10)));
 }
 
 /** Starts each item with `start`, at most `concurrency` at a time, all within `timeoutMs`. */
@@ -28,10 +42,10 @@ export async function startAll<T>(
   start: (item: T) => Promise<unknown>,
 ): Promise<StartOutcome[]> {
   const outcomes = new Array<StartOutcome | undefined>(items.length);
-  const timeoutReason = `Temporal did not start it within ${opts.timeoutMs} ms; send it again`;
+  const timeoutReason = `Temporal did not start it within ${opts.answerWithinMs ?? opts.timeoutMs} ms; send it again`;
   const abort = new AbortController();
-  // Every in-flight start listens on the one signal.
-  setMaxListeners(opts.concurrency + 8, abort.signal);
+  // Every in-flight start listens on the one signal, some more than once (the call and its retry interceptor).
+  setMaxListeners(4 * opts.concurrency + 8, abort.signal);
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<'expired'>((resolve) => {
     timer = setTimeout(() => {

@@ -27,8 +27,6 @@ const CONFIG_ID = '99999';
 const ACTIVITY_ID = '8888';
 /** Enhanced before the fault is injected: some of the burst, far from all of it. */
 const FAULT_AFTER = 150;
-/** The SDK's default activity slots per worker: no more rows than this can be in flight in one worker. */
-const ACTIVITY_SLOTS = 100;
 const WORKER_SETTINGS = {
   CM360_ENHANCE_DELAY: '1s',
   CM360_BATCH_LINGER: '200ms',
@@ -59,7 +57,9 @@ after(async () => {
   await connection?.close().catch(() => undefined);
   await emulator?.close();
   await server?.stop();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+  // CHAOS_KEEP_FILES=1 keeps the server's and the workers' logs for a look after a failure.
+  if (tmp && !process.env.CHAOS_KEEP_FILES) rmSync(tmp, { recursive: true, force: true });
+  else if (tmp) console.log(`logs kept in ${tmp}`);
 });
 
 /** The environment of `relay worker` (and of the api, in this process) for one scenario's task queue. */
@@ -96,10 +96,12 @@ interface Burst {
   postedAt: number;
   /** When the last of them had started. */
   startedAt: number;
+  /** How many times the body was posted until every conversion had started (1: the first answer started all). */
+  rounds: number;
 }
 
-/** Conversions per request: a few requests, each answered within the api's 10 s start deadline. */
-const POST_CHUNK = 250;
+/** Conversions per request: the whole burst in one request, answered within the api's 10 s start deadline. */
+const POST_CHUNK = 1000;
 
 /**
  * Posts BURST conversions through the api in a few requests and, as a client should, sends again those
@@ -121,7 +123,9 @@ async function postBurst(api: RunningApi, taskQueue: string, name: string): Prom
   });
   const postedAt = Date.now();
   let pending = ordinals.map((_, i) => i);
+  let rounds = 0;
   for (let round = 1; pending.length > 0; round++) {
+    rounds = round;
     assert.ok(round <= 20, `${pending.length} conversions still not started after 20 rounds`);
     const failed: number[] = [];
     for (let i = 0; i < pending.length; i += POST_CHUNK) {
@@ -145,7 +149,7 @@ async function postBurst(api: RunningApi, taskQueue: string, name: string): Prom
       cm360ConversionKey({ floodlightConfigurationId: CONFIG_ID, floodlightActivityId: ACTIVITY_ID, ordinal }),
     ),
   );
-  return { taskQueue, ordinals, keys, postedAt, startedAt: Date.now() };
+  return { taskQueue, ordinals, keys, postedAt, startedAt: Date.now(), rounds };
 }
 
 /** How often each conversion of the burst was enhanced at the emulator. */
@@ -263,18 +267,18 @@ describe('chaos: 1,000 CM360 conversions through faults', () => {
           `(the last request before the kill held ${lastRequest ? rowsOf(lastRequest, burst).length : 0} rows)`,
           `new worker ready after ${seconds(readyAt - killAt)} s, first enhancement by it ${seconds(resumeMs)} s after the kill`,
           `${retried} attempts retried, the last started ${lastRetryStartedAt ? seconds(lastRetryStartedAt - killAt) : '-'} s after the kill`,
-          `all completed ${seconds(completedAt - killAt)} s after the kill, ${seconds(completedAt - burst.postedAt)} s after the post (started in ${seconds(burst.startedAt - burst.postedAt)} s)`,
+          `all completed ${seconds(completedAt - killAt)} s after the kill, ${seconds(completedAt - burst.postedAt)} s after the post (started in ${seconds(burst.startedAt - burst.postedAt)} s, ${burst.rounds} post(s) of ${POST_CHUNK})`,
         ].join('; '),
       );
 
       assert.equal(lost, 0, 'every conversion enhanced');
       assert.equal(enhanced.size, BURST);
       // Only a row whose request had reached CM360 before the kill can be enhanced twice: its answer died with
-      // the worker. There are at most as many as the worker had activities running.
-      const sentByOldWorker = new Set(sentBeforeKill.flatMap((r) => rowsOf(r, burst)));
+      // the worker. That is the request in flight at the kill, or the one before it whose answers were still
+      // being reported (one request at a time leaves a process).
+      const lastTwo = new Set(sentBeforeKill.slice(-2).flatMap((r) => rowsOf(r, burst)));
       for (const k of duplicates)
-        assert.ok(sentByOldWorker.has(k), `${k} was enhanced twice but not sent before the kill`);
-      assert.ok(duplicates.length <= ACTIVITY_SLOTS, `${duplicates.length} duplicates`);
+        assert.ok(lastTwo.has(k), `${k} was enhanced twice but not in the last two requests before the kill`);
       assert.ok(resumeMs < 60_000, `resumed ${seconds(resumeMs)} s after the kill`);
       console.log(`idle worker stopped by SIGTERM in ${seconds(await stopTimed(second))} s`);
     },
@@ -311,7 +315,7 @@ describe('chaos: 1,000 CM360 conversions through faults', () => {
           `server restart: ${atStop}/${BURST} enhanced at the stop`,
           `enhanced ${BURST - lost}/${BURST}, lost ${lost}, duplicates ${duplicates}`,
           `stopping took ${seconds(downAt - stopAt)} s, down ${seconds(upAt - stopAt)} s in all`,
-          `all completed ${seconds(completedAt - upAt)} s after the restart, ${seconds(completedAt - burst.postedAt)} s after the post (started in ${seconds(burst.startedAt - burst.postedAt)} s)`,
+          `all completed ${seconds(completedAt - upAt)} s after the restart, ${seconds(completedAt - burst.postedAt)} s after the post (started in ${seconds(burst.startedAt - burst.postedAt)} s, ${burst.rounds} post(s) of ${POST_CHUNK})`,
         ].join('; '),
       );
       assert.ok(worker.alive, `the worker survived the restart: ${worker.tail()}`);

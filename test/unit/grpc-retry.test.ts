@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { status as grpcStatus } from '@grpc/grpc-js';
 import { Client, Connection } from '@temporalio/client';
-import { startAll } from '../../src/api/starts';
+import { startAll, startBudgetMs } from '../../src/api/starts';
 import { deadlineBoundRetryInterceptor } from '../../src/temporal/grpc-retry';
 
 const closedPort = (bounded: boolean) =>
@@ -52,5 +52,15 @@ describe('deadline-bound gRPC retries', () => {
         return true;
       },
     );
+  });
+});
+
+describe('startBudgetMs', () => {
+  test('counts the budget from the request’s arrival and keeps a margin to write the answer', () => {
+    // 10 s budget, 400 ms spent reading and hashing a 1,000-item body: 9.35 s left for the starts.
+    assert.equal(startBudgetMs(10_000, 400), 9_350);
+    // A short budget keeps a tenth of itself, not 250 ms.
+    assert.equal(startBudgetMs(300, 10), 260);
+    assert.equal(startBudgetMs(4_000, 5_000), 0);
   });
 });
