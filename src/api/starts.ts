@@ -77,7 +77,8 @@ export async function startAll<T>(
   } finally {
     clearTimeout(timer);
   }
-  return outcomes.map((o) => o ?? { status: 'failed', reason: timeoutReason });
+  // Array.from, not map: map skips the holes of the starts that never began, which would go unanswered.
+  return Array.from(outcomes, (o): StartOutcome => o ?? { status: 'failed', reason: timeoutReason });
 }
 
 function outcomeOfError(err: unknown, timeoutReason: string): StartOutcome {

@@ -64,3 +64,31 @@ describe('startBudgetMs', () => {
     assert.equal(startBudgetMs(4_000, 5_000), 0);
   });
 });
+
+describe('startAll at its deadline', () => {
+  test('answers every item: the starts that never began are `failed` too, none is left without an answer', async () => {
+    const connection = {
+      withAbortSignal: <R>(_s: AbortSignal, fn: () => Promise<R>) => fn(),
+      withDeadline: <R>(_d: number, fn: () => Promise<R>) => fn(),
+    };
+    const temporal = { connection } as unknown as Client;
+    let begun = 0;
+    // Two lanes, each start hanging: two begin, the other eight never do before the deadline.
+    const outcomes = await startAll(
+      Array.from({ length: 10 }, (_, i) => i),
+      { temporal, concurrency: 2, timeoutMs: 50 },
+      () => {
+        begun += 1;
+        return new Promise(() => undefined);
+      },
+    );
+    assert.equal(begun, 2);
+    assert.equal(outcomes.length, 10);
+    let answered = 0;
+    outcomes.forEach((o) => {
+      answered += 1;
+      assert.equal(o.status, 'failed');
+    });
+    assert.equal(answered, 10);
+  });
+});
