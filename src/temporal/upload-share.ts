@@ -17,8 +17,11 @@ export interface UploadShareOptions {
   taskQueue: string;
   /** This process's worker identity on the uploads queue (uploaderIdentity()). */
   identity: string;
-  /** Called with this process's part (0 while settling, then 1/n) whenever it changes. */
-  onShare(share: number, uploaders: number): void;
+  /**
+   * Called with this process's part (0 while settling, then 1/n), the number of uploaders and this process's
+   * place among them (their identities sorted, the same order in every process) whenever one changes.
+   */
+  onShare(share: number, uploaders: number, index: number): void;
   /** How often the pollers are read. Default 5 s. */
   refreshMs?: number;
   /** A poller whose last poll is older than this has left. Default 90 s (an idle long poll lasts up to 70 s). */
@@ -34,13 +37,13 @@ export function uploaderIdentity(): string {
   return `${process.pid}@${hostname()}/${randomUUID().slice(0, 8)}`;
 }
 
-/** The uploaders among `pollers` whose last poll is within `liveMs` of `nowMs`, always counting `self`. */
+/** The uploaders among `pollers` whose last poll is within `liveMs` of `nowMs`, always with `self`: sorted ids. */
 export function liveUploaders(
   pollers: { identity?: string | null; lastAccessTime?: { seconds?: unknown; nanos?: number | null } | null }[],
   self: string,
   nowMs: number,
   liveMs: number,
-): number {
+): string[] {
   const live = new Set<string>([self]);
   for (const p of pollers) {
     if (!p.identity) continue;
@@ -48,7 +51,7 @@ export function liveUploaders(
     const lastMs = seconds * 1000 + Math.floor((p.lastAccessTime?.nanos ?? 0) / 1e6);
     if (nowMs - lastMs <= liveMs) live.add(p.identity);
   }
-  return live.size;
+  return [...live].sort();
 }
 
 export class UploadShare {
@@ -56,13 +59,14 @@ export class UploadShare {
   private readonly startedAt = Date.now();
   private share = 0;
   private uploaders = 0;
+  private index = 0;
   private stopped = false;
 
   constructor(private readonly opts: UploadShareOptions) {}
 
   /** Reads the pollers now and then every refresh; the first part is 0 (settling). */
   start(): void {
-    this.opts.onShare(0, 0);
+    this.opts.onShare(0, 0, 0);
     void this.refresh();
   }
 
@@ -72,8 +76,8 @@ export class UploadShare {
   }
 
   /** This process's part of each quota now, and how many uploaders it counted. */
-  current(): { share: number; uploaders: number } {
-    return { share: this.share, uploaders: this.uploaders };
+  current(): { share: number; uploaders: number; index: number } {
+    return { share: this.share, uploaders: this.uploaders, index: this.index };
   }
 
   private async refresh(): Promise<void> {
@@ -84,9 +88,9 @@ export class UploadShare {
         taskQueue: { name: this.opts.taskQueue, kind: temporal.api.enums.v1.TaskQueueKind.TASK_QUEUE_KIND_NORMAL },
         taskQueueType: temporal.api.enums.v1.TaskQueueType.TASK_QUEUE_TYPE_ACTIVITY,
       });
-      const n = liveUploaders(res.pollers ?? [], this.opts.identity, Date.now(), this.opts.liveMs ?? 90_000);
+      const live = liveUploaders(res.pollers ?? [], this.opts.identity, Date.now(), this.opts.liveMs ?? 90_000);
       const settled = Date.now() - this.startedAt >= (this.opts.settleMs ?? 2 * refreshMs + 1_000);
-      this.set(settled ? 1 / n : 0, n);
+      this.set(settled ? 1 / live.length : 0, live.length, live.indexOf(this.opts.identity));
     } catch (err) {
       this.opts.warn?.(`uploads: could not read the pollers of ${this.opts.taskQueue} (${(err as Error).message})`);
     }
@@ -96,10 +100,11 @@ export class UploadShare {
     }
   }
 
-  private set(share: number, uploaders: number): void {
-    if (share === this.share && uploaders === this.uploaders) return;
+  private set(share: number, uploaders: number, index: number): void {
+    if (share === this.share && uploaders === this.uploaders && index === this.index) return;
     this.share = share;
     this.uploaders = uploaders;
-    this.opts.onShare(share, uploaders);
+    this.index = index;
+    this.opts.onShare(share, uploaders, index);
   }
 }

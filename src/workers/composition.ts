@@ -80,8 +80,8 @@ function notConfigured(type: string, what: string): never {
 }
 
 interface UploadPool {
-  /** This process's part of the vendor's quota (src/temporal/upload-share.ts). */
-  setShare(share: number): Promise<void>;
+  /** This process's part of the vendor's quota, and its turn among the uploaders (src/temporal/upload-share.ts). */
+  setShare(share: number, turn?: { index: number; count: number }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -104,7 +104,7 @@ function cm360Batchers(env: Env): UploadPool & { batchers: Cm360Batchers } {
     queriesPerSecond: env.CM360_QPS,
     dailyRequests: env.CM360_DAILY_REQUESTS,
   });
-  return { batchers: pool, setShare: (share) => pool.setShare(share), close: () => pool.close() };
+  return { batchers: pool, setShare: (share, turn) => pool.setShare(share, turn), close: () => pool.close() };
 }
 
 /** One request budget for every HubSpot client of the process: they all spend the same app's quota. */
@@ -383,7 +383,9 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
         taskQueue: uploadTaskQueue(env.RELAY_TASK_QUEUE),
         identity: uploadIdentity,
         refreshMs: env.RELAY_UPLOAD_SHARE_REFRESH,
-        onShare: (share) => void Promise.all([cm360.setShare(share), googleAds.setShare(share)]),
+        // CM360's requests also take turns: a slot of its QPS each, so no two processes send in the same second.
+        onShare: (share, count, index) =>
+          void Promise.all([cm360.setShare(share, { index, count }), googleAds.setShare(share)]),
         warn,
       })
     : undefined;

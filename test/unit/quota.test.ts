@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import Bottleneck from 'bottleneck';
-import { applyRateShare, DailyBudget } from '../../src/clients/shared/quota';
+import { applyRateShare, DailyBudget, RequestTurns } from '../../src/clients/shared/quota';
 import { liveUploaders } from '../../src/temporal/upload-share';
 
 describe('DailyBudget', () => {
@@ -59,9 +59,40 @@ describe('liveUploaders', () => {
       { identity: 'gone', lastAccessTime: at(now - 91_000) },
       { identity: '', lastAccessTime: at(now) },
     ];
-    assert.equal(liveUploaders(pollers, 'a', now, 90_000), 3);
+    assert.deepEqual(liveUploaders(pollers, 'a', now, 90_000), ['a', 'b', 'c']);
     // Itself, even before its first poll is seen.
-    assert.equal(liveUploaders([], 'a', now, 90_000), 1);
-    assert.equal(liveUploaders([{ identity: 'a', lastAccessTime: at(now) }], 'a', now, 90_000), 1);
+    assert.deepEqual(liveUploaders([], 'a', now, 90_000), ['a']);
+    assert.deepEqual(liveUploaders([{ identity: 'a', lastAccessTime: at(now) }], 'a', now, 90_000), ['a']);
+  });
+});
+
+describe('RequestTurns', () => {
+  test('two processes at 1 QPS send in alternate seconds, one request a turn, never in the same second', () => {
+    let now = 10_000; // the start of a slot: 10 slots of 1 s
+    const a = new RequestTurns(1000, 50, () => now);
+    const b = new RequestTurns(1000, 50, () => now);
+    a.assign(0, 2);
+    b.assign(1, 2);
+    // a's turns are the even seconds, b's the odd ones; each starts 50 ms in (a guard against clock skew).
+    assert.equal(a.claim(), 50);
+    assert.equal(b.claim(), 1_050);
+    // Taken: a's next request waits for its next turn, two seconds on.
+    assert.equal(a.claim(), 2_050);
+    now = 12_980; // inside a's slot, but past its usable part (guard at the end)
+    assert.equal(a.claim(), 1_070);
+    const sentAt = (t: RequestTurns, at: number) => {
+      now = at;
+      return at + t.claim();
+    };
+    const times = [sentAt(b, 20_000), sentAt(a, 20_000), sentAt(b, 20_500), sentAt(a, 20_500)].sort((x, y) => x - y);
+    for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 1_000, JSON.stringify(times));
+  });
+
+  test('alone, a process has every slot', () => {
+    let now = 5_300;
+    const t = new RequestTurns(1000, 50, () => now);
+    assert.equal(t.claim(), 0);
+    now = 5_400;
+    assert.equal(t.claim(), 650);
   });
 });

@@ -3,7 +3,7 @@
 // the relay scale.
 import Bottleneck from 'bottleneck';
 import { CM360_MAX_CONVERSIONS_PER_REQUEST, type Cm360Conversion, type Cm360RowResult } from '../../domain/cm360/types';
-import { applyRateShare, DailyBudget } from '../shared/quota';
+import { applyRateShare, DailyBudget, RequestTurns } from '../shared/quota';
 import { batchSize, RowBatcher, type RowSubmitOptions } from '../shared/row-batcher';
 import type { Cm360Client } from './client';
 import { Cm360HttpError } from './errors';
@@ -80,6 +80,8 @@ export class Cm360BatcherPool {
   private readonly limiter: Bottleneck;
   private readonly ownsLimiter: boolean;
   private readonly budget: DailyBudget | undefined;
+  /** One request a turn, the processes taking turns (none with a limiter given: the caller owns the pace). */
+  private readonly turns: RequestTurns | undefined;
   private readonly batchers = new Map<string, Cm360Batcher>();
   private closed: Promise<void> | undefined;
 
@@ -88,40 +90,43 @@ export class Cm360BatcherPool {
     this.limiter = opts.limiter ?? createCm360Limiter(opts.queriesPerSecond ?? 1);
     const budget = opts.dailyRequests ? new DailyBudget(opts.dailyRequests, CM360_QUOTA_TIME_ZONE) : undefined;
     this.budget = budget;
+    const turns = opts.limiter ? undefined : new RequestTurns(1000 / (opts.queriesPerSecond ?? 1));
+    this.turns = turns;
     const client = opts.client;
-    this.opts = budget
-      ? {
-          ...opts,
-          client: {
-            batchUpdate: (profileId, conversions) => {
-              if (!budget.take()) {
-                const { day, used, allowed } = budget.usage;
-                const message =
-                  `this process's part of the project's daily CM360 requests is spent ` +
-                  `(${used} of ${allowed} on ${day}, Pacific time); not sent`;
-                return Promise.reject(
-                  new Cm360HttpError({
+    this.opts =
+      budget || turns
+        ? {
+            ...opts,
+            client: {
+              batchUpdate: async (profileId, conversions) => {
+                await turns?.take();
+                if (budget && !budget.take()) {
+                  const { day, used, allowed } = budget.usage;
+                  const message =
+                    `this process's part of the project's daily CM360 requests is spent ` +
+                    `(${used} of ${allowed} on ${day}, Pacific time); not sent`;
+                  throw new Cm360HttpError({
                     status: 0,
                     reason: 'dailyLimitExceeded',
                     kind: 'quota-daily',
                     retryable: true,
                     message,
-                  }),
-                );
-              }
-              return client.batchUpdate(profileId, conversions);
+                  });
+                }
+                return client.batchUpdate(profileId, conversions);
+              },
             },
-          },
-        }
-      : opts;
+          }
+        : opts;
   }
 
   /**
    * Runs this process at `share` of the project's quota (requests per second and per day), when several
    * processes serve the uploads (src/temporal/upload-share.ts). 0 holds every request until a share is given.
    */
-  setShare(share: number): Promise<void> {
+  setShare(share: number, turn?: { index: number; count: number }): Promise<void> {
     if (share > 0) this.budget?.setShare(share);
+    if (turn) this.turns?.assign(turn.index, turn.count);
     return applyRateShare(this.limiter, this.opts.queriesPerSecond ?? 1, share);
   }
 

@@ -56,3 +56,45 @@ export class DailyBudget {
     return { day: this.day, used: this.used, allowed: Math.floor(this.perDay * this.share) };
   }
 }
+
+/**
+ * Turns of a per-second quota held by several processes: time is cut into slots of `intervalMs` (1 s at 1 QPS),
+ * and process `index` of `count` sends only in every `count`-th slot, one request a slot. A process's rate
+ * limit alone would hold the average (n × ½ QPS is 1 QPS), but two processes could still send in the same
+ * second; with turns the requests of all processes are at least a slot apart, up to the machines' clock skew
+ * (`guardMs` at each end of a slot absorbs some of it). Every process numbers itself the same way: its place
+ * among the live uploaders' identities, sorted (src/temporal/upload-share.ts).
+ */
+export class RequestTurns {
+  private index = 0;
+  private count = 1;
+  private lastSlot = Number.NEGATIVE_INFINITY;
+
+  constructor(
+    private readonly intervalMs: number,
+    private readonly guardMs = Math.min(50, intervalMs / 10),
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  assign(index: number, count: number): void {
+    this.count = Math.max(1, count);
+    this.index = Math.min(Math.max(0, index), this.count - 1);
+  }
+
+  /** Waits for this process's next turn and takes it (at most one request a slot). */
+  async take(): Promise<void> {
+    const waitMs = this.claim();
+    if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
+  }
+
+  /** How long until this process's next unused slot opens (0: now), marking it used. */
+  claim(): number {
+    const t = this.now();
+    const cycle = this.intervalMs * this.count;
+    let slot = Math.floor(t / cycle) * this.count + this.index;
+    // Past the slot's usable part, or already used: the turn after.
+    while (t > slot * this.intervalMs + this.intervalMs - this.guardMs || slot <= this.lastSlot) slot += this.count;
+    this.lastSlot = slot;
+    return Math.max(0, slot * this.intervalMs + this.guardMs - t);
+  }
+}
