@@ -1,6 +1,7 @@
 // `npm run bench [-- name ...]`: runs the benchmarks one after another (never in parallel: on a
 // 2-core machine they would measure each other) and prints each against its same-run baseline.
 import os from 'node:os';
+import { runApiCaptureBench, runCm360BurstBench, runLifecycleBurstBench } from './burst';
 import { runCallImportBench } from './call-import';
 import { runCm360BatcherBench } from './cm360-batcher';
 import { formatRange, formatRate, median, nowMs, type BenchResult } from './common';
@@ -14,9 +15,12 @@ const BENCHMARKS: Record<string, () => BenchResult | Promise<BenchResult>> = {
   'google-ads-batcher': runGoogleAdsBatcherBench,
   'pendo-import': runPendoImportBench,
   'call-import': runCallImportBench,
+  'cm360-burst': runCm360BurstBench,
+  'lifecycle-burst': runLifecycleBurstBench,
+  'api-capture': runApiCaptureBench,
 };
-/** Minutes long, with a Temporal dev server (pendo-import also with child processes): run only when named. */
-const NAMED_ONLY = new Set(['pendo-import', 'call-import']);
+/** Minutes long, with a Temporal dev server (and most with child processes): run only when named. */
+const NAMED_ONLY = new Set(['pendo-import', 'call-import', 'cm360-burst', 'lifecycle-burst', 'api-capture']);
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, col) => Math.max(...rows.map((r) => (r[col] ?? '').length))) ?? [];

@@ -738,6 +738,8 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
   > = {};
   /** Stored ids in numeric order, rebuilt after a write: paging a million records must not sort each page. */
   const sortedIds: Partial<Record<HubSpotObjectType, string[]>> = {};
+  /** knownProperties of each type, until the next write of that type: a read must not scan every stored record. */
+  const knownNames: Partial<Record<HubSpotObjectType, Set<string>>> = {};
   /** Every synthetic call, built on the first search after setSynthetic: a search reads them all anyway. */
   let syntheticCallList: StoredObject[] | undefined;
   /** Stored and synthetic calls in one search order, kept until the next write of a call. */
@@ -786,6 +788,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     obj.searchKeys = undefined;
     if (type === 'calls') callsVersion += 1;
     if (!store[type].has(id)) delete sortedIds[type];
+    delete knownNames[type];
     store[type].set(id, obj);
     if (BigInt(id) >= nextId) nextId = BigInt(id) + 1n;
     return obj;
@@ -916,9 +919,11 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
 
   /** Names a read may return for a type: HubSpot's own and every name seeded on a record of that type. */
   function knownProperties(type: HubSpotObjectType): Set<string> {
+    const cached = knownNames[type];
+    if (cached) return cached;
     const names = new Set(BUILT_IN_PROPERTIES[type].map(([name]) => name));
     for (const obj of store[type].values()) for (const name of Object.keys(obj.properties)) names.add(name);
-    return names;
+    return (knownNames[type] = names);
   }
 
   function setSynthetic(
