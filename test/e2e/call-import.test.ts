@@ -373,7 +373,7 @@ describe('on the dev server', () => {
   test('a scheduled run is a pull workflow started by the server', async () => {
     // Applied again for this file's worker and its config (the test above moved it), then started now.
     const file = loadRelayConfigFile(join(dir, 'relay.yaml')).calls;
-    const taskQueue = worker.worker.workers.workflows?.options.taskQueue ?? assert.fail("no workflow worker");
+    const taskQueue = worker.worker.workers.workflows?.options.taskQueue ?? assert.fail('no workflow worker');
     assert.equal(await applyCallsSchedule(env.client, { taskQueue, config: file }), 'updated');
     const handle = env.client.schedule.getHandle(CALLS_SCHEDULE_ID);
     await handle.trigger();
