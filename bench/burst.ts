@@ -38,12 +38,12 @@ import { payloadCodec, relayDataConverter } from '../src/temporal/data-converter
 import { cm360TimingFrom } from '../src/workers/composition';
 import { WORKFLOW_BUNDLE_OPTIONS } from '../src/workers/relay-worker';
 import {
-  CM360_ENHANCEMENT_FLOW,
+  cm360EnhancementStart,
   cm360EnhancementWorkflow,
   cm360WorkflowId,
   type Cm360EnhancementInput,
 } from '../src/workflows/cm360-enhancement';
-import { RelayAccount, RelayDeadline, RelayFlow, RelayStatus } from '../src/workflows/search-attributes';
+import { RelayStatus } from '../src/workflows/search-attributes';
 import { DevServer, freePort } from '../test/chaos/stack';
 import type { Cm360RequestSummary, EmulatorsReady, GoogleAdsRequestSummary } from './burst-processes';
 import { formatRate, nowMs, type BenchResult } from './common';
@@ -1253,33 +1253,9 @@ function prepared(c: Capture, timing: ReturnType<typeof cm360TimingFrom>): Prepa
   };
 }
 
-/** The api's start (src/api/cm360-routes.ts `start`): the same id, policies, search attributes, summary, details. */
+/** The api's start: the same options, from the same builder. */
 function startLikeTheApi(client: Client, taskQueue: string, p: Prepared) {
-  const c = p.input.conversion;
-  return client.workflow.start(cm360EnhancementWorkflow, {
-    workflowId: p.workflowId,
-    taskQueue,
-    args: [p.input],
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-    workflowIdConflictPolicy: 'FAIL',
-    typedSearchAttributes: [
-      { key: RelayFlow, value: CM360_ENHANCEMENT_FLOW },
-      { key: RelayAccount, value: `cm360:${p.input.profileId}:${c.floodlightConfigurationId}` },
-      { key: RelayDeadline, value: new Date(p.deadlineMs) },
-    ],
-    staticSummary: `CM360 enhancement · Floodlight ${c.floodlightConfigurationId}/${c.floodlightActivityId} · ordinal ${c.ordinal}`,
-    staticDetails: [
-      '| | |',
-      '|---|---|',
-      `| profile | ${p.input.profileId} |`,
-      `| Floodlight configuration / activity | ${c.floodlightConfigurationId} / ${c.floodlightActivityId} |`,
-      `| ordinal | ${c.ordinal} |`,
-      `| captured | ${new Date(Number(BigInt(c.timestampMicros) / 1000n)).toISOString()} |`,
-      `| deadline | ${new Date(p.deadlineMs).toISOString()} |`,
-      `| identifiers | ${c.userIdentifiers.map((u) => Object.keys(u)[0]).join(', ')} |`,
-      `| dropped | ${p.input.dropped.map((d) => `${d.field} (${d.reason})`).join('; ') || 'none'} |`,
-    ].join('\n'),
-  });
+  return client.workflow.start(cm360EnhancementWorkflow, cm360EnhancementStart(p.input, p.deadlineMs, taskQueue));
 }
 
 /** `parallel` bodies of ≤ 1,000 in flight, each started API_START_CONCURRENCY at a time, as the api does. */

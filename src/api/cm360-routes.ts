@@ -7,12 +7,11 @@ import type { Cm360Conversion } from '../domain/cm360/types';
 import { hashIdentity } from '../domain/identifiers/hash';
 import type { DroppedIdentifier } from '../domain/identifiers/types';
 import {
-  CM360_ENHANCEMENT_FLOW,
+  cm360EnhancementStart,
   cm360EnhancementWorkflow,
   cm360WorkflowId,
   type Cm360EnhancementInput,
 } from '../workflows/cm360-enhancement';
-import { RelayAccount, RelayDeadline, RelayFlow } from '../workflows/search-attributes';
 import { cm360CaptureSchema, MAX_CAPTURES_PER_REQUEST, type Cm360Capture } from './cm360-schema';
 import { startAll, startBudgetMs } from './starts';
 import { toFieldIssues, type FieldIssue } from './validation';
@@ -103,32 +102,10 @@ function prepare(
 }
 
 function start(opts: Cm360RouteOptions, p: Prepared) {
-  const c = p.input.conversion;
-  return opts.temporal.workflow.start(cm360EnhancementWorkflow, {
-    workflowId: p.workflowId,
-    taskQueue: opts.taskQueue,
-    args: [p.input],
-    // A failed enhancement may be captured again; a running or enhanced one never runs twice.
-    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
-    workflowIdConflictPolicy: 'FAIL',
-    typedSearchAttributes: [
-      { key: RelayFlow, value: CM360_ENHANCEMENT_FLOW },
-      { key: RelayAccount, value: `cm360:${p.input.profileId}:${c.floodlightConfigurationId}` },
-      { key: RelayDeadline, value: new Date(p.deadlineMs) },
-    ],
-    staticSummary: `CM360 enhancement · Floodlight ${c.floodlightConfigurationId}/${c.floodlightActivityId} · ordinal ${c.ordinal}`,
-    staticDetails: [
-      '| | |',
-      '|---|---|',
-      `| profile | ${p.input.profileId} |`,
-      `| Floodlight configuration / activity | ${c.floodlightConfigurationId} / ${c.floodlightActivityId} |`,
-      `| ordinal | ${c.ordinal} |`,
-      `| captured | ${new Date(Number(BigInt(c.timestampMicros) / 1000n)).toISOString()} |`,
-      `| deadline | ${new Date(p.deadlineMs).toISOString()} |`,
-      `| identifiers | ${c.userIdentifiers.map((u) => Object.keys(u)[0]).join(', ')} |`,
-      `| dropped | ${p.input.dropped.map((d) => `${d.field} (${d.reason})`).join('; ') || 'none'} |`,
-    ].join('\n'),
-  });
+  return opts.temporal.workflow.start(
+    cm360EnhancementWorkflow,
+    cm360EnhancementStart(p.input, p.deadlineMs, opts.taskQueue),
+  );
 }
 
 export function registerCm360Routes(app: FastifyInstance, opts: Cm360RouteOptions): void {

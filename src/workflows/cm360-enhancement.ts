@@ -17,6 +17,7 @@ import { cm360ConversionKey, type Cm360Conversion } from '../domain/cm360/types'
 import { canonicalInteger } from '../domain/ids';
 import type { DroppedIdentifier } from '../domain/identifiers/types';
 import { activityFailureCause, outageOf, retriesHitDeadline, trackProgress } from './progress';
+import { RelayAccount, RelayDeadline, RelayFlow } from './search-attributes';
 
 export const CM360_ENHANCEMENT_FLOW = 'cm360-enhancement';
 
@@ -74,6 +75,39 @@ export function cm360WorkflowId(
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * How a captured conversion's workflow is started (by the api, and by the benchmarks that measure against it): the
+ * id, the policies, the search attributes, the summary and the details an operator sees.
+ */
+export function cm360EnhancementStart(input: Cm360EnhancementInput, deadlineMs: number, taskQueue: string) {
+  const c = input.conversion;
+  return {
+    workflowId: cm360WorkflowId(c),
+    taskQueue,
+    args: [input] as [Cm360EnhancementInput],
+    // A failed enhancement may be captured again; a running or enhanced one never runs twice.
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY' as const,
+    workflowIdConflictPolicy: 'FAIL' as const,
+    typedSearchAttributes: [
+      { key: RelayFlow, value: CM360_ENHANCEMENT_FLOW },
+      { key: RelayAccount, value: `cm360:${input.profileId}:${c.floodlightConfigurationId}` },
+      { key: RelayDeadline, value: new Date(deadlineMs) },
+    ],
+    staticSummary: `CM360 enhancement · Floodlight ${c.floodlightConfigurationId}/${c.floodlightActivityId} · ordinal ${c.ordinal}`,
+    staticDetails: [
+      '| | |',
+      '|---|---|',
+      `| profile | ${input.profileId} |`,
+      `| Floodlight configuration / activity | ${c.floodlightConfigurationId} / ${c.floodlightActivityId} |`,
+      `| ordinal | ${c.ordinal} |`,
+      `| captured | ${new Date(Number(BigInt(c.timestampMicros) / 1000n)).toISOString()} |`,
+      `| deadline | ${new Date(deadlineMs).toISOString()} |`,
+      `| identifiers | ${c.userIdentifiers.map((u) => Object.keys(u)[0]).join(', ')} |`,
+      `| dropped | ${input.dropped.map((d) => `${d.field} (${d.reason})`).join('; ') || 'none'} |`,
+    ].join('\n'),
+  };
+}
 
 export async function cm360EnhancementWorkflow(input: Cm360EnhancementInput): Promise<Cm360EnhancementResult> {
   const schedule = cm360Schedule(input.conversion.timestampMicros, input.timing);
