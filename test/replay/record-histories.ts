@@ -504,6 +504,16 @@ const callScenarios: Record<string, (name: string) => Scenario> = {
     name: (i) => (i === 3 ? 'Nobody knows this' : 'Sales call'),
     record: 'import',
   }),
+  // Recorded after UNCANCELLED_IMPORT_TIMERS: the import's waits cancel no timer; the second waits six hours
+  // for its part, checking every hour.
+  'call-import-completed-uncancelled-timers': callFile({ rows: 3, day: 14, record: 'import' }),
+  'call-import-waited-hourly-checks': callFile({
+    rows: 2,
+    day: 15,
+    script: (row, attempt) =>
+      row.callerId === callerOf(0) && attempt === 1 ? rowErrorOf('TOO_RECENT_CALL') : { ok: true },
+    record: 'import',
+  }),
   'call-import-part-too-recent-then-uploaded': callFile({
     rows: 2,
     day: 12,

@@ -41,6 +41,8 @@ const REQUIRED = [
   'pendo-skipped-already-running',
   'call-import-completed',
   'call-import-completed-with-failures',
+  'call-import-completed-uncancelled-timers',
+  'call-import-waited-hourly-checks',
   'call-import-part-too-recent-then-uploaded',
   'call-import-part-partial-failures',
   'calls-pull-imported',

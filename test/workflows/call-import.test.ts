@@ -144,6 +144,11 @@ describe('one import', () => {
       [callerOf(0), callerOf(1), callerOf(2), callerOf(0)],
     );
     assert.ok((await env.currentTimeMs()) - before >= GOOGLE_ADS_TOO_RECENT_DELAY_MS);
+    // The import heard from its part across six hours of hourly checks, and cancelled no timer: the time-skipping
+    // server refuses a task that cancels a timer fired meanwhile, and the import hung there (UNCANCELLED_IMPORT_TIMERS).
+    const events = (await run.handle.fetchHistory()).events ?? [];
+    assert.equal(events.filter((e) => e.timerCanceledEventAttributes).length, 0);
+    assert.ok(events.filter((e) => e.timerFiredEventAttributes).length >= 6);
   });
 
   test('a row still too recent after the retry window is rejected with its code', async () => {
