@@ -21,8 +21,16 @@ import {
 import type { CallConversionRow, ConversionActionInfo, GoogleAdsRowResult } from '../domain/google-ads/types';
 import type { RowSubmitOptions } from '../clients/shared/row-batcher';
 import { hubSpotErrorToFailure } from './hubspot';
+import type { OutageCircuits } from '../clients/shared/circuit';
 import { awaitBatched } from './batched';
-import { requestErrorToFailure, rowOutcome, type UploadOutcome } from './google-ads';
+import {
+  googleAdsCircuitKey,
+  googleAdsOutageOf,
+  requestErrorToFailure,
+  rowOutcome,
+  type UploadOutcome,
+} from './google-ads';
+import { throughCircuit } from './outage';
 
 export interface CallActivityDeps {
   /** The `calls:` section of RELAY_CONFIG; absent when the file has none. */
@@ -50,6 +58,11 @@ export interface CallActivityDeps {
   closedWorkflows(workflowIds: string[]): Promise<string[]>;
   /** The payload key (base64): the import ids are keyed with a key derived from it. */
   payloadKey: string;
+  /**
+   * The process's circuits (the Google Ads activities' own): a credentials outage of the account parks the
+   * import's parts with its clicks and enhancements, and an open circuit fails them at once.
+   */
+  circuits?: OutageCircuits;
   now?: () => number;
   /** How often the call upload heartbeats while its rows wait; default BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS. */
   heartbeatIntervalMs?: number;
@@ -93,8 +106,13 @@ function requireConfig(config: CallsConfig | undefined): CallsConfig {
   return config;
 }
 
-function googleAdsCall<T>(call: () => Promise<T>): Promise<T> {
-  return call().catch((err: unknown) => {
+/** A Google Ads call of `customerId`'s account, through its circuit; a request error becomes its failure. */
+function googleAdsCall<T>(
+  circuits: OutageCircuits | undefined,
+  customerId: string,
+  call: () => Promise<T>,
+): Promise<T> {
+  return throughCircuit(circuits, googleAdsCircuitKey(customerId), call, googleAdsOutageOf).catch((err: unknown) => {
     if (err instanceof GoogleAdsRequestError) throw requestErrorToFailure(err);
     throw err;
   });
@@ -164,7 +182,7 @@ export function createCallActivities(deps: CallActivityDeps) {
         else lookup.push(name);
       }
       if (lookup.length > 0) {
-        const found = await googleAdsCall(() =>
+        const found = await googleAdsCall(deps.circuits, input.customerId, () =>
           deps.googleAds.findConversionActions(input.customerId, input.loginCustomerId, lookup),
         );
         for (const name of lookup) out[name] = pick(name, input.customerId, found.get(name) ?? []);
@@ -185,32 +203,34 @@ export function createCallActivities(deps: CallActivityDeps) {
       actions: Record<string, string>;
       rows: CallImportRow[];
     }): Promise<UploadOutcome[]> {
-      const settled = await awaitBatched(
-        (options) =>
-          Promise.allSettled(
-            input.rows.map((r) =>
-              deps.googleAds.uploadCall(
-                {
-                  customerId: input.customerId,
-                  ...(input.loginCustomerId ? { loginCustomerId: input.loginCustomerId } : {}),
-                  conversionAction: input.actions[r.conversionName] ?? '',
-                  callerId: r.callerId,
-                  callStartDateTime: r.callStartDateTime,
-                  conversionDateTime: r.conversionDateTime,
-                  ...(r.conversionValue !== undefined ? { conversionValue: r.conversionValue } : {}),
-                  currencyCode: r.currencyCode,
-                },
-                options,
+      // Every row's request failed: the activity fails with the first error (an outage of the account's
+      // credentials opens its circuit); Temporal or the part tries again.
+      const settled = await googleAdsCall(deps.circuits, input.customerId, async () => {
+        const all = await awaitBatched(
+          (options) =>
+            Promise.allSettled(
+              input.rows.map((r) =>
+                deps.googleAds.uploadCall(
+                  {
+                    customerId: input.customerId,
+                    ...(input.loginCustomerId ? { loginCustomerId: input.loginCustomerId } : {}),
+                    conversionAction: input.actions[r.conversionName] ?? '',
+                    callerId: r.callerId,
+                    callStartDateTime: r.callStartDateTime,
+                    conversionDateTime: r.conversionDateTime,
+                    ...(r.conversionValue !== undefined ? { conversionValue: r.conversionValue } : {}),
+                    currencyCode: r.currencyCode,
+                  },
+                  options,
+                ),
               ),
             ),
-          ),
-        deps.heartbeatIntervalMs,
-      );
-      const failures = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
-      if (failures.length === settled.length && failures.length > 0) {
-        const first = failures[0];
-        throw first instanceof GoogleAdsRequestError ? requestErrorToFailure(first) : first;
-      }
+          deps.heartbeatIntervalMs,
+        );
+        const failures = all.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
+        if (failures.length === all.length && failures.length > 0) throw failures[0];
+        return all;
+      });
       return settled.map((s): UploadOutcome => {
         if (s.status === 'fulfilled') {
           try {

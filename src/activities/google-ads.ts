@@ -75,6 +75,16 @@ export function requestErrorToFailure(err: GoogleAdsRequestError): ApplicationFa
   }
 }
 
+/** The circuit's key of a Google Ads account: clicks, enhancements and calls of one account share it. */
+export const googleAdsCircuitKey = (customerId: string) => `google-ads:${customerId}`;
+
+/** A request refused for its credentials is an outage of the account (see throughCircuit). */
+export function googleAdsOutageOf(err: unknown): { type: string; message: string } | undefined {
+  return err instanceof GoogleAdsRequestError && err.kind === 'auth'
+    ? { type: GoogleAdsFailure.Auth, message: requestErrorToFailure(err).message }
+    : undefined;
+}
+
 async function upload<T extends { customerId: string }>(
   send: (row: T, options: RowSubmitOptions) => Promise<GoogleAdsRowResult>,
   row: T,
@@ -86,12 +96,9 @@ async function upload<T extends { customerId: string }>(
     // One account, one circuit: a credentials failure parks every conversion of the account together.
     result = await throughCircuit(
       circuits,
-      `google-ads:${row.customerId}`,
+      googleAdsCircuitKey(row.customerId),
       () => awaitBatched((options) => send(row, options), heartbeatIntervalMs),
-      (err) =>
-        err instanceof GoogleAdsRequestError && err.kind === 'auth'
-          ? { type: GoogleAdsFailure.Auth, message: requestErrorToFailure(err).message }
-          : undefined,
+      googleAdsOutageOf,
     );
   } catch (err) {
     if (err instanceof GoogleAdsRequestError) throw requestErrorToFailure(err);

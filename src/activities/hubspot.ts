@@ -101,13 +101,17 @@ function invalid(message: string): ApplicationFailure {
   return ApplicationFailure.create({ type: HubSpotFailure.Invalid, message, nonRetryable: true });
 }
 
-async function crmCall<T>(circuits: OutageCircuits | undefined, fn: () => Promise<T>): Promise<T> {
+/** A HubSpot request refused for the app's token is an outage of HUBSPOT_CIRCUIT (see throughCircuit). */
+export function hubSpotOutageOf(err: unknown): { type: string; message: string } | undefined {
+  return err instanceof HubSpotError && err.kind === 'auth'
+    ? { type: HubSpotFailure.Auth, message: err.message }
+    : undefined;
+}
+
+/** A HubSpot read through the process's circuit; its error becomes the typed failure. */
+export async function crmCall<T>(circuits: OutageCircuits | undefined, fn: () => Promise<T>): Promise<T> {
   try {
-    return await throughCircuit(circuits, HUBSPOT_CIRCUIT, fn, (err) =>
-      err instanceof HubSpotError && err.kind === 'auth'
-        ? { type: HubSpotFailure.Auth, message: err.message }
-        : undefined,
-    );
+    return await throughCircuit(circuits, HUBSPOT_CIRCUIT, fn, hubSpotOutageOf);
   } catch (err) {
     if (err instanceof HubSpotError) throw hubSpotErrorToFailure(err);
     throw err;

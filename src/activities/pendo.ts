@@ -6,7 +6,6 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { PendoClient, PendoMetadataRecord } from '../clients/pendo/client';
 import { PendoHttpError } from '../clients/pendo/client';
-import { HubSpotError } from '../clients/hubspot/errors';
 import type { HubSpotRecordReader } from '../clients/hubspot/records';
 import type { PendoConfig } from '../domain/pendo/config';
 import { configuredLevels } from '../domain/pendo/config';
@@ -26,7 +25,12 @@ import {
   type LevelPlan,
   type PendoLevel,
 } from '../domain/pendo/types';
-import { hubSpotErrorToFailure } from './hubspot';
+import type { OutageCircuits } from '../clients/shared/circuit';
+import { crmCall } from './hubspot';
+import { throughCircuit } from './outage';
+
+/** One Pendo integration key per process: one circuit for its writes. */
+export const PENDO_CIRCUIT = 'pendo';
 
 export interface RunningImport {
   workflowId: string;
@@ -40,6 +44,11 @@ export interface PendoActivityDeps {
   pendo: Pick<PendoClient, 'writeMetadata' | 'customFields'>;
   /** Pendo imports running now (visibility), for the one-at-a-time rule. */
   runningImports: () => Promise<RunningImport[]>;
+  /**
+   * The process's circuits: a revoked HubSpot token or Pendo key fails the import's call at once with the time
+   * the account is tried again, and the import parks until then (WAITING_FOR_CREDENTIALS).
+   */
+  circuits?: OutageCircuits;
 }
 
 export function pendoErrorToFailure(err: PendoHttpError): ApplicationFailure {
@@ -58,12 +67,19 @@ export function pendoErrorToFailure(err: PendoHttpError): ApplicationFailure {
   }
 }
 
-async function vendorCall<T>(fn: () => Promise<T>): Promise<T> {
+/** A Pendo request refused for the integration key is an outage of PENDO_CIRCUIT (see throughCircuit). */
+function pendoOutageOf(err: unknown): { type: string; message: string } | undefined {
+  return err instanceof PendoHttpError && err.kind === 'auth'
+    ? { type: PendoFailure.Auth, message: err.message }
+    : undefined;
+}
+
+/** A Pendo write through the process's circuit; its error becomes the typed failure. */
+async function pendoCall<T>(circuits: OutageCircuits | undefined, fn: () => Promise<T>): Promise<T> {
   try {
-    return await fn();
+    return await throughCircuit(circuits, PENDO_CIRCUIT, fn, pendoOutageOf);
   } catch (err) {
     if (err instanceof PendoHttpError) throw pendoErrorToFailure(err);
-    if (err instanceof HubSpotError) throw hubSpotErrorToFailure(err);
     throw err;
   }
 }
@@ -218,13 +234,13 @@ export function createPendoActivities(deps: PendoActivityDeps) {
      */
     async planPendoImport(): Promise<ImportPlan> {
       const config = requireConfig();
-      const levels = await vendorCall(() => planLevels(config));
+      const levels = await crmCall(deps.circuits, () => planLevels(config));
       return { region: config.region, timeZone: config.timeZone, levels };
     },
 
     /** The HubSpot record count of a level, for progress; null when HubSpot does not say. */
     async countHubSpotRecords(req: { level: PendoLevel }): Promise<number | null> {
-      return (await vendorCall(() => deps.hubspot.count(HUBSPOT_OBJECT_OF[req.level]))) ?? null;
+      return (await crmCall(deps.circuits, () => deps.hubspot.count(HUBSPOT_OBJECT_OF[req.level]))) ?? null;
     },
 
     /** Another Pendo import that was running before this one started, if any. */
@@ -250,7 +266,7 @@ export function createPendoActivities(deps: PendoActivityDeps) {
       let after: string | undefined;
       const object = HUBSPOT_OBJECT_OF[req.level];
       do {
-        const page = await vendorCall(() => deps.hubspot.page(object, [req.idProperty], after));
+        const page = await crmCall(deps.circuits, () => deps.hubspot.page(object, [req.idProperty], after));
         for (const record of page.records) {
           scanned += 1;
           const id = record.properties[req.idProperty];
@@ -311,7 +327,7 @@ export function createPendoActivities(deps: PendoActivityDeps) {
         const ids = recordIdOf;
         batch = [];
         recordIdOf = new Map();
-        const res = await vendorCall(() => deps.pendo.writeMetadata(plan.level, sent));
+        const res = await pendoCall(deps.circuits, () => deps.pendo.writeMetadata(plan.level, sent));
         const missingIds = res.missing.flatMap((id) => (ids.has(id) ? [ids.get(id) ?? ''] : []));
         const failedIds = res.errorIds.flatMap((id) => (ids.has(id) ? [ids.get(id) ?? ''] : []));
         counts = {
@@ -337,7 +353,7 @@ export function createPendoActivities(deps: PendoActivityDeps) {
 
       // A page read ahead must not become an unhandled rejection when a write fails first.
       const readPage = (cursor: string | undefined) => {
-        const p = vendorCall(() => deps.hubspot.page(object, properties, cursor));
+        const p = crmCall(deps.circuits, () => deps.hubspot.page(object, properties, cursor));
         p.catch(() => undefined);
         return p;
       };

@@ -336,6 +336,7 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
     hubspot: hubSpotRecords(env, limiter),
     pendo: pendoClient(env, file?.pendo),
     runningImports: () => runningPendoImports(client),
+    circuits,
   };
   const roles = env.RELAY_WORKER_ROLES;
   const uploadIdentity = uploaderIdentity();
@@ -362,6 +363,7 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
       closedWorkflows: (ids) => closedWorkflows(client, ids),
       // relayCodec above has refused to start without it.
       payloadKey: env.RELAY_PAYLOAD_KEY ?? '',
+      circuits,
     },
     forms: {
       forms: hubSpotForms(env, limiter),

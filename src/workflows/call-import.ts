@@ -43,7 +43,8 @@ import {
   type RefusedRow,
 } from '../domain/calls/types';
 import { GoogleAdsFailure } from '../domain/google-ads/failures';
-import { activityFailureCause, trackProgress } from './progress';
+import type { WAITING_FOR_CREDENTIALS } from '../domain/outage';
+import { activityFailureCause, outageOf, trackProgress } from './progress';
 import { RelayAccount, RelayFlow, RelayStatus } from './search-attributes';
 
 export interface CallImportInput {
@@ -304,6 +305,8 @@ export interface PartCarried {
   attempts: number;
   /** Rounds in a row whose request failed (for the backoff). */
   requestFailures: number;
+  /** The outage a run of the part waited out (its RelayReason at the end). */
+  waitedOut?: string;
 }
 
 export interface CallImportPartInput {
@@ -321,7 +324,8 @@ export interface CallImportPartInput {
 export type CallImportPartState = 'RESOLVING_NAMES' | 'UPLOADING' | 'WAITING_TO_RETRY' | 'DONE';
 
 export interface CallImportPartStatus {
-  state: CallImportPartState | 'FAILED';
+  /** WAITING_FOR_CREDENTIALS while the account's credentials are out (see parkedOn). */
+  state: CallImportPartState | 'FAILED' | typeof WAITING_FOR_CREDENTIALS;
   importId: string;
   index: number;
   counts: CallImportCounts;
@@ -396,7 +400,7 @@ export async function callImportPartWorkflow(input: CallImportPartInput): Promis
     attempts: carried.attempts,
   };
   setHandler(callImportPartStatusQuery, () => status);
-  const { report, settle } = trackProgress<CallImportPartState>(
+  const { report, settle, park } = trackProgress<CallImportPartState>(
     status,
     input.carried ? 'UPLOADING' : 'RESOLVING_NAMES',
   );
@@ -426,7 +430,7 @@ export async function callImportPartWorkflow(input: CallImportPartInput): Promis
   const finish = async (reason: string): Promise<CallImportPartResult> => {
     refused.sort((a, b) => a.row - b.row);
     status.nextAttemptAt = undefined;
-    settle('DONE', reason, countsLine(counts));
+    settle('DONE', reason === 'OK' && carried.waitedOut ? carried.waitedOut : reason, countsLine(counts));
     await tell(true);
     return { index: input.index, counts, refused, reasons };
   };
@@ -443,19 +447,40 @@ export async function callImportPartWorkflow(input: CallImportPartInput): Promis
     return finish(cause.type);
   };
 
+  const windowMs = input.retryWindowMs ?? CALL_RETRY_WINDOW_MS;
+  /**
+   * A credentials or configuration outage of the account (the activity found its circuit open): the part waits
+   * until the account is tried again (WAITING_FOR_CREDENTIALS, the import told when), then tries the same rows
+   * again, as long as that is inside the retry window from `since`. Otherwise (or for any other failure) false.
+   */
+  const parkedOn = async (err: unknown, since: number): Promise<boolean> => {
+    const outage = outageOf(err);
+    if (!outage || outage.retryAtMs > since + windowMs) return false;
+    carried.waitedOut = outage.type;
+    status.nextAttemptAt = new Date(outage.retryAtMs).toISOString();
+    await tell(false);
+    await park(outage);
+    status.nextAttemptAt = undefined;
+    return true;
+  };
+
   if (!input.carried) {
     await tell(false);
     if (carried.pending.length > 0) {
       const names = [...new Set(carried.pending.map((i) => (input.rows[i] as CallImportRow).conversionName))].sort();
       let resolved: Awaited<ReturnType<CallActivities['resolveCallConversionActions']>>;
-      try {
-        resolved = await resolving.resolveCallConversionActions({
-          customerId: input.customerId,
-          ...(input.loginCustomerId ? { loginCustomerId: input.loginCustomerId } : {}),
-          names,
-        });
-      } catch (err) {
-        return gaveUp(err);
+      for (;;) {
+        try {
+          resolved = await resolving.resolveCallConversionActions({
+            customerId: input.customerId,
+            ...(input.loginCustomerId ? { loginCustomerId: input.loginCustomerId } : {}),
+            names,
+          });
+          break;
+        } catch (err) {
+          if (await parkedOn(err, Date.now())) continue;
+          return gaveUp(err);
+        }
       }
       for (const [name, r] of Object.entries(resolved)) if ('resourceName' in r) carried.actions[name] = r.resourceName;
       carried.pending = carried.pending.filter((i) => {
@@ -474,7 +499,6 @@ export async function callImportPartWorkflow(input: CallImportPartInput): Promis
     carried.firstUploadAt = Date.now();
   }
 
-  const windowMs = input.retryWindowMs ?? CALL_RETRY_WINDOW_MS;
   let rounds = 0;
   while (carried.pending.length > 0) {
     if (rounds >= CALL_UPLOAD_ROUNDS_PER_RUN || workflowInfo().continueAsNewSuggested) {
@@ -493,6 +517,7 @@ export async function callImportPartWorkflow(input: CallImportPartInput): Promis
         rows: carried.pending.map((i) => input.rows[i] as CallImportRow),
       });
     } catch (err) {
+      if (await parkedOn(err, carried.firstUploadAt)) continue;
       return gaveUp(err);
     }
     const later: { position: number; code: string; delayMs: number }[] = [];

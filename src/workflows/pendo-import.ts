@@ -23,6 +23,7 @@ import {
   invalidValueCount,
   mergeSamples,
   PENDO_NON_RETRYABLE,
+  PENDO_OUTAGE_WINDOW_MS,
   PendoFailure,
   type ImportPlan,
   type ImportSamples,
@@ -31,7 +32,8 @@ import {
   type PendoLevel,
   type SkippedField,
 } from '../domain/pendo/types';
-import { activityFailureCause, trackProgress } from './progress';
+import { activityFailureCause, outageOf, trackProgress } from './progress';
+import { WAITING_FOR_CREDENTIALS } from '../domain/outage';
 
 export const PENDO_IMPORT_FLOW = 'pendo-import';
 /** Workflow id of a run started by hand; the schedule's runs are `pendo-import-<scheduled time>`. */
@@ -65,7 +67,8 @@ export interface LevelStatus {
 }
 
 export interface PendoImportStatus {
-  state: PendoImportState | 'FAILED';
+  /** WAITING_FOR_CREDENTIALS while HubSpot's token or Pendo's key is refused (see untilAvailable). */
+  state: PendoImportState | 'FAILED' | typeof WAITING_FOR_CREDENTIALS;
   trigger: 'schedule' | 'manual';
   startedAt: string;
   finishedAt?: string;
@@ -180,10 +183,34 @@ export async function pendoImportWorkflow(input: PendoImportInput): Promise<Pend
   const status = carried.status;
   status.runs += 1;
   setHandler(pendoImportStatusQuery, () => status);
-  const { report, settle } = trackProgress<PendoImportState>(
+  const { report, settle, park } = trackProgress<PendoImportState>(
     status,
-    status.state === 'FAILED' ? 'STARTING' : status.state,
+    status.state === 'FAILED' || status.state === WAITING_FOR_CREDENTIALS ? 'STARTING' : status.state,
   );
+  /**
+   * Runs an activity; while it fails for a credentials outage (HubSpot's token or Pendo's key refused, the
+   * process's circuit open), the import parks until the account is tried again and runs it again, for up to
+   * PENDO_OUTAGE_WINDOW_MS, then the failure stands (the level fails with it). Before the circuits, a refused key
+   * cost an attempt every 15 minutes for 6 hours, invisible but in the pending activity.
+   */
+  let parkedSince: number | undefined;
+  const untilAvailable = async <T>(call: () => Promise<T>): Promise<T> => {
+    for (;;) {
+      const state = status.state;
+      try {
+        const result = await call();
+        parkedSince = undefined;
+        return result;
+      } catch (err) {
+        const outage = outageOf(err);
+        if (!outage) throw err;
+        parkedSince ??= Date.now();
+        if (outage.retryAtMs - parkedSince > PENDO_OUTAGE_WINDOW_MS) throw err;
+        await park(outage);
+        if (state !== 'FAILED' && state !== WAITING_FOR_CREDENTIALS) report(state, details());
+      }
+    }
+  };
   const details = () => status.levels.map(levelLine).join('; ') || 'nothing imported yet';
 
   const finish = (): PendoImportResult => {
@@ -242,7 +269,7 @@ export async function pendoImportWorkflow(input: PendoImportInput): Promise<Pend
     report('PLANNING', 'checking the chosen properties against HubSpot');
     let plan: ImportPlan;
     try {
-      plan = await quick.planPendoImport();
+      plan = await untilAvailable(() => quick.planPendoImport());
     } catch (err) {
       const { reason, detail } = levelFailure(err);
       status.failure = reason;
@@ -273,15 +300,13 @@ export async function pendoImportWorkflow(input: PendoImportInput): Promise<Pend
     try {
       if (level.phase === 'PENDING') {
         if (plan.idUnique) {
-          level.estimate = (await quick.countHubSpotRecords({ level: level.level })) ?? undefined;
+          level.estimate = (await untilAvailable(() => quick.countHubSpotRecords({ level: level.level }))) ?? undefined;
         } else {
           level.phase = 'SCANNING_IDS';
           report('SCANNING_IDS', `${LEVEL_NOUN[level.level]}: checking ${plan.idProperty} for ids held twice`);
-          const scan = await scans.scanPendoIds({
-            level: level.level,
-            idProperty: plan.idProperty,
-            salt: carried.salt,
-          });
+          const scan = await untilAvailable(() =>
+            scans.scanPendoIds({ level: level.level, idProperty: plan.idProperty, salt: carried.salt }),
+          );
           level.estimate = scan.scanned;
           if (!scan.ok) {
             level.phase = 'FAILED';
@@ -298,13 +323,15 @@ export async function pendoImportWorkflow(input: PendoImportInput): Promise<Pend
         if (chunksThisRun >= chunksPerRun || workflowInfo().continueAsNewSuggested) {
           await continueAsNew<typeof pendoImportWorkflow>({ ...input, carried });
         }
-        const chunk = await chunks.importPendoPages({
-          plan,
-          ...(cursor.after !== undefined ? { after: cursor.after } : {}),
-          salt: carried.salt,
-          conflicts: cursor.conflicts,
-          maxPages: pagesPerChunk,
-        });
+        const chunk = await untilAvailable(() =>
+          chunks.importPendoPages({
+            plan,
+            ...(cursor.after !== undefined ? { after: cursor.after } : {}),
+            salt: carried.salt,
+            conflicts: cursor.conflicts,
+            maxPages: pagesPerChunk,
+          }),
+        );
         chunksThisRun += 1;
         level.counts = addCounts(level.counts, chunk.counts);
         level.samples = mergeSamples(level.samples, chunk.samples);

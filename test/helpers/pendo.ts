@@ -67,13 +67,19 @@ export async function startPendoParts(): Promise<PendoParts> {
 
 export function pendoActivities(
   parts: PendoParts,
-  opts: { config?: PendoConfig; running?: RunningImport[]; hubspot?: PendoActivityDeps['hubspot'] } = {},
+  opts: {
+    config?: PendoConfig;
+    running?: RunningImport[];
+    hubspot?: PendoActivityDeps['hubspot'];
+    circuits?: PendoActivityDeps['circuits'];
+  } = {},
 ) {
   return createPendoActivities({
     config: opts.config ?? BOTH_LEVELS,
     hubspot: opts.hubspot ?? parts.reader,
     pendo: parts.pendoClient,
     runningImports: () => Promise.resolve(opts.running ?? []),
+    ...(opts.circuits ? { circuits: opts.circuits } : {}),
   });
 }
 

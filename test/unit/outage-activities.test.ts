@@ -15,6 +15,18 @@ import { OutageCircuits } from '../../src/clients/shared/circuit';
 import type { Cm360Conversion } from '../../src/domain/cm360/types';
 import type { ClickConversionRow } from '../../src/domain/google-ads/types';
 import { isOutageDetails, outageDelayMs } from '../../src/domain/outage';
+import type { CallImportRow } from '../../src/domain/calls/types';
+import { callerOf, CUSTOMER_ID, scriptedCallActivities } from '../helpers/calls';
+
+const callRow = (i = 0): CallImportRow =>
+  ({
+    row: i + 2,
+    callerId: callerOf(i),
+    callStartDateTime: '2026-11-02 15:00:00+00:00',
+    conversionDateTime: '2026-11-02 15:30:00+00:00',
+    conversionName: 'Sales call',
+    currencyCode: 'USD',
+  }) satisfies CallImportRow;
 
 const conversion = (ordinal: string): Cm360Conversion => ({
   matchId: 'm',
@@ -129,6 +141,74 @@ describe('outage circuits in the activities', () => {
       { outcome: 'UPLOADED' },
     );
     assert.deepEqual(sent, ['1111111111', '2222222222']);
+  });
+
+  test('Google Ads calls: an account whose clicks found its credentials revoked parks its call imports too', async () => {
+    const circuits = new OutageCircuits();
+    let callRequests = 0;
+    const clicks = createGoogleAdsActivities({
+      circuits,
+      uploaders: {
+        uploadClick: () =>
+          Promise.reject(new GoogleAdsRequestError({ kind: 'auth', grpcCode: 16, message: 'UNAUTHENTICATED' })),
+        uploadEnhancement: () => Promise.reject(new Error('unused')),
+      },
+    });
+    const { activities: calls } = scriptedCallActivities(
+      () => {
+        callRequests += 1;
+        return { ok: true };
+      },
+      { circuits },
+    );
+    const env = new MockActivityEnvironment();
+    const click = {
+      customerId: CUSTOMER_ID,
+      conversionAction: `customers/${CUSTOMER_ID}/conversionActions/1`,
+      orderId: 'a',
+      conversionDateTime: '2026-12-01 10:00:00+00:00',
+      gclid: 'g',
+      userIdentifiers: [],
+    } as unknown as ClickConversionRow;
+    const opened = await failureOf(env.run((r: ClickConversionRow) => clicks.uploadClickConversion(r), click));
+    const input = {
+      customerId: CUSTOMER_ID,
+      actions: { 'Sales call': `customers/${CUSTOMER_ID}/conversionActions/6512349874` },
+      rows: [callRow()],
+    };
+    const parked = await failureOf(env.run((i: typeof input) => calls.uploadCallConversions(i), input));
+    assert.equal(parked.type, 'GoogleAdsAuthError');
+    assert.equal(parked.nonRetryable, true);
+    const [a, b] = [opened.details?.[0], parked.details?.[0]];
+    assert.ok(isOutageDetails(a) && isOutageDetails(b));
+    assert.equal(b.retryAtMs, a.retryAtMs, 'the same circuit, the same time');
+    assert.equal(callRequests, 0, 'the open circuit sent nothing');
+  });
+
+  test('Google Ads calls: a request refused for its credentials opens the circuit, the next fails at once', async () => {
+    const circuits = new OutageCircuits();
+    let requests = 0;
+    const { activities } = scriptedCallActivities(
+      () => {
+        requests += 1;
+        return new GoogleAdsRequestError({ kind: 'auth', grpcCode: 16, message: 'UNAUTHENTICATED' });
+      },
+      { circuits },
+    );
+    const env = new MockActivityEnvironment();
+    const input = {
+      customerId: CUSTOMER_ID,
+      actions: { 'Sales call': `customers/${CUSTOMER_ID}/conversionActions/6512349874` },
+      rows: [callRow(), callRow(1)],
+    };
+    const first = await failureOf(env.run((i: typeof input) => activities.uploadCallConversions(i), input));
+    const second = await failureOf(env.run((i: typeof input) => activities.uploadCallConversions(i), input));
+    for (const f of [first, second]) {
+      assert.equal(f.type, 'GoogleAdsAuthError');
+      assert.equal(f.nonRetryable, true);
+      assert.ok(isOutageDetails(f.details?.[0]));
+    }
+    assert.equal(requests, 2, 'two rows of one request; the second activity reached nothing');
   });
 
   test('HubSpot: a revoked token parks the contact and deal reads of every lifecycle conversion together', async () => {

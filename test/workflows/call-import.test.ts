@@ -7,6 +7,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { prepareCallImport, startCallImport, type PreparedImport } from '../../src/api/calls-routes';
 import { parseCallCsv } from '../../src/domain/calls/csv';
 import { GoogleAdsRequestError } from '../../src/clients/google-ads/errors';
+import { OutageCircuits } from '../../src/clients/shared/circuit';
 import { GOOGLE_ADS_TOO_RECENT_DELAY_MS } from '../../src/domain/google-ads/classify';
 import { GoogleAdsFailure } from '../../src/domain/google-ads/failures';
 import {
@@ -160,6 +161,35 @@ describe('one import', () => {
     assert.match(failed?.reason ?? '', /still conversion_upload_error.TOO_RECENT_CALL after retrying for 72 h/);
     // The first try, then a retry every 6 hours while the next one still starts inside the 72 hours.
     assert.equal(run.uploads.length, 12);
+  });
+
+  test('a credentials outage parks the part (WAITING_FOR_CREDENTIALS, 5 then 10 minutes), then its rows upload', async () => {
+    // The process's circuits, shared with the clicks and enhancements of the account (createCallActivities).
+    const circuits = new OutageCircuits();
+    const revoked = new GoogleAdsRequestError({ kind: 'auth', message: 'UNAUTHENTICATED: token revoked' });
+    const requestsAt: number[] = [];
+    const script: UploadScript = (row) => {
+      if (row.callerId === callerOf(0)) requestsAt.push(Date.now());
+      return requestsAt.length <= 2 ? revoked : { ok: true };
+    };
+    const before = await env.currentTimeMs();
+    const run = await runImport(templateCsv(3), script, { circuits });
+    const result = expectCompleted(run.result);
+    assert.deepEqual(result.counts, counts({ rows: 3, uploaded: 3 }));
+    // One request per attempt (3 rows each), parked between them on timers instead of 15-minute activity retries.
+    assert.equal(run.uploads.length, 9);
+    assert.ok((await env.currentTimeMs()) - before >= 15 * 60_000);
+    const part = env.client.workflow.getHandle(callImportPartId(run.prepared.importId, 0));
+    const events = (await part.fetchHistory()).events ?? [];
+    const timers = events.flatMap((e) => {
+      const t = e.timerStartedEventAttributes?.startToFireTimeout;
+      return t ? [Math.round(Number(t.seconds ?? 0) / 60)] : [];
+    });
+    assert.deepEqual(timers, [5, 10]);
+    const upserts = JSON.stringify(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes));
+    assert.ok(upserts.includes(Buffer.from('"WAITING_FOR_CREDENTIALS"').toString('base64')), 'parked, searchable');
+    const d = await part.describe();
+    assert.equal(d.searchAttributes.RelayReason?.[0], GoogleAdsFailure.Auth);
   });
 
   test('the same file posted twice imports once', async () => {

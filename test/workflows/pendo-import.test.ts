@@ -10,6 +10,7 @@ import { decodeFromPayloadsAtIndex, loadDataConverter } from '@temporalio/common
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { HubSpotRecordPage } from '../../src/clients/hubspot/records';
+import { OutageCircuits } from '../../src/clients/shared/circuit';
 import { PendoFailure } from '../../src/domain/pendo/types';
 import {
   pendoImportStatusQuery,
@@ -230,6 +231,34 @@ describe('Pendo import workflow', () => {
     parts.pendo.setFault({ type: 'rate-limit', times: 3, retryAfterSeconds: 1 });
     const second = await runImport(pendoActivities(parts, { config: configFor('rate_id') }));
     assert.equal(expectCompleted(second.outcome).levels[0]?.counts.updated, 10);
+  });
+
+  test('a refused Pendo key parks the import (WAITING_FOR_CREDENTIALS, 5 then 10 minutes), then it imports', async () => {
+    const { ids } = seedOwn('key_id', 12);
+    // Three refusals: the first write opens the circuit; the attempts after 5 and 10 minutes are refused too,
+    // until the third park (20 minutes) ends with the key working again.
+    parts.pendo.setFault({ type: 'auth', times: 3 });
+    const circuits = new OutageCircuits();
+    const { outcome, handle, upserts } = await runImport(
+      pendoActivities(parts, { config: configFor('key_id'), circuits }),
+    );
+    const result = expectCompleted(outcome);
+    assert.equal(result.levels[0]?.counts.updated, 12);
+    for (const id of ids) assert.ok(parts.pendo.valuesOf('visitor', id)?.lifecyclestage);
+    const events = (await handle.fetchHistory()).events ?? [];
+    const timers = events.flatMap((e) => {
+      const t = e.timerStartedEventAttributes?.startToFireTimeout;
+      return t ? [Math.round(Number(t.seconds ?? 0) / 60)] : [];
+    });
+    assert.deepEqual(timers, [5, 10, 20]);
+    // No activity retries: each refusal came back at once as an outage.
+    assert.equal(events.filter((e) => (e.activityTaskStartedEventAttributes?.attempt ?? 1) > 1).length, 0);
+    assert.ok(
+      upserts.some((keys) => keys.includes('RelayReason') && keys.includes('RelayStatus')),
+      'parked, searchable',
+    );
+    const d = await handle.describe();
+    assert.equal(d.searchAttributes.RelayStatus?.[0], 'COMPLETED');
   });
 
   test('a worker killed mid-run resumes at its checkpoint without rereading pages already written', async () => {

@@ -197,6 +197,11 @@ export const PENDO_NON_RETRYABLE: readonly string[] = [PendoFailure.Invalid, Pen
 
 /** Credentials failures wait this long, so an operator can fix the key within the night. */
 export const PENDO_AUTH_RETRY_DELAY_MS = 15 * 60_000;
+/**
+ * How long an import parks on a credentials outage (the process's circuit: 5 minutes, doubling to hours)
+ * before the level fails with it: the night's import must leave room for the next one.
+ */
+export const PENDO_OUTAGE_WINDOW_MS = 6 * 3_600_000;
 /** In-process retries of a 409/429 before the activity gives up to Temporal's retry policy. */
 export const PENDO_BUSY_RETRIES = 5;
 /** First in-process backoff after a 409/429; doubled each time (1, 2, 4, 8, 16 s). */

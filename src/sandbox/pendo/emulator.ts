@@ -1,7 +1,8 @@
 // A local stand-in for Pendo's metadata API (Engage REST v1) with the wire format public clients use: the
 // bulk value endpoint `POST /api/v1/metadata/{visitor|account}/custom/value` answering total / updated /
 // failed / missing / errors (unknown ids are missing and never created, unless `?create=true`), the schema
-// endpoint, the integration-key check (401), and switchable 409 (another write running), 429 and 5xx.
+// endpoint, the integration-key check (401), and switchable 409 (another write running), 429, 5xx and a refused
+// key (401/403).
 // Assumed where Pendo's documentation is silent: a field not yet in the schema is created with the type of
 // its first value; a value of the wrong type for an existing field fails that record, with an error naming
 // the field. A read-back route lets tests check what was written, value by value.
@@ -17,7 +18,9 @@ type Value = string | number | boolean;
 export type PendoEmulatorFault =
   | { type: 'busy'; times?: number }
   | { type: 'rate-limit'; times?: number; retryAfterSeconds?: number }
-  | { type: 'server-error'; status?: 500 | 502 | 503; times?: number };
+  | { type: 'server-error'; status?: 500 | 502 | 503; times?: number }
+  /** The integration key refused (revoked, or read-only: 403), as a key an operator must replace. */
+  | { type: 'auth'; status?: 401 | 403; times?: number };
 
 export const pendoFaultSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('busy'), times: z.number().int().positive().optional() }),
@@ -29,6 +32,11 @@ export const pendoFaultSchema = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('server-error'),
     status: z.union([z.literal(500), z.literal(502), z.literal(503)]).optional(),
+    times: z.number().int().positive().optional(),
+  }),
+  z.object({
+    type: z.literal('auth'),
+    status: z.union([z.literal(401), z.literal(403)]).optional(),
     times: z.number().int().positive().optional(),
   }),
 ]);
@@ -133,6 +141,16 @@ export async function startPendoEmulator(opts: PendoEmulatorOptions = {}): Promi
     if (!fault || req.method !== 'POST') return;
     faults.spend();
     if (fault.type === 'busy') return reply.code(409).send({ error: 'another metadata update is in progress' });
+    if (fault.type === 'auth') {
+      const status = fault.status ?? 401;
+      return reply
+        .code(status)
+        .send(
+          status === 401
+            ? { overall: 'unauthorized', error: 'invalid integration key' }
+            : { error: 'the integration key is read-only' },
+        );
+    }
     if (fault.type === 'rate-limit') {
       if (fault.retryAfterSeconds) void reply.header('retry-after', String(fault.retryAfterSeconds));
       return reply.code(429).send({ error: 'too many requests' });
