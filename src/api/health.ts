@@ -1,7 +1,8 @@
 // Liveness and readiness, for the api and the worker alike. /healthz: the process answers (restart it when it
 // does not). /readyz: it can do its work now (Temporal reachable, config loadable); take it out of rotation
-// when it cannot. Neither needs the api key, and neither names a secret.
+// when it cannot. Neither needs the api key, and neither names a secret. The worker's /metrics answers beside them.
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 
 /** Each check resolves when all is well, or rejects saying what is wrong. */
 export type ReadinessChecks = Record<string, () => Promise<void>>;
@@ -40,9 +41,17 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
   });
 }
 
-/** The worker's HTTP face: health only (no api key, no routes that act). */
-export function buildHealthServer(checks: ReadinessChecks): FastifyInstance {
+/** GET /metrics: the registry in Prometheus' text format (no api key: counts and ids, nothing personal). */
+export function registerMetricsRoute(app: FastifyInstance, registry: Registry): void {
+  app.get('/metrics', async (_request, reply) =>
+    reply.header('content-type', registry.contentType).send(await registry.metrics()),
+  );
+}
+
+/** The worker's HTTP face: health and metrics only (no api key, no routes that act). */
+export function buildHealthServer(checks: ReadinessChecks, metrics?: Registry): FastifyInstance {
   const app = Fastify({ logger: false });
   registerHealthRoutes(app, checks);
+  if (metrics) registerMetricsRoute(app, metrics);
   return app;
 }

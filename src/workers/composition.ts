@@ -3,7 +3,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildHealthServer } from '../api/health';
+import { registerCircuitMetrics } from '../metrics/circuits';
 import { buildApi } from '../api/server';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CallActivityDeps } from '../activities/calls';
@@ -64,7 +66,7 @@ export interface RunningWorker {
   worker: RelayWorkers;
   /** This process's part of the vendor quotas, when it serves the uploads. */
   uploadShare?: UploadShare;
-  /** Where the worker's /healthz and /readyz answer. */
+  /** Where the worker's /healthz, /readyz and /metrics answer. */
   healthUrl: string;
   /** Resolves when the worker stops. */
   done: Promise<void>;
@@ -391,14 +393,20 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
         warn,
       })
     : undefined;
-  const health = buildHealthServer({
-    worker: () => {
-      const state = worker.getState();
-      return state === 'RUNNING' ? Promise.resolve() : Promise.reject(new Error(`the worker is ${state}`));
+  const metrics = new Registry();
+  collectDefaultMetrics({ register: metrics });
+  registerCircuitMetrics(metrics, circuits);
+  const health = buildHealthServer(
+    {
+      worker: () => {
+        const state = worker.getState();
+        return state === 'RUNNING' ? Promise.resolve() : Promise.reject(new Error(`the worker is ${state}`));
+      },
+      ...temporalReadiness(client, temporal.namespace),
+      ...configReadiness(env),
     },
-    ...temporalReadiness(client, temporal.namespace),
-    ...configReadiness(env),
-  });
+    metrics,
+  );
   const done = worker.run().finally(async () => {
     uploadShare?.stop();
     await health.close();

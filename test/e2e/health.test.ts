@@ -59,6 +59,16 @@ describe('health endpoints', () => {
     assert.equal((await probe(worker!.healthUrl, '/readyz')).body.checks?.worker, 'ok');
   });
 
+  test('the worker serves its metrics in Prometheus text: the credential circuits and the process', async () => {
+    const res = await fetch(`${worker!.healthUrl}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+    const text = await res.text();
+    assert.match(text, /^# TYPE relay_circuit_open gauge$/m);
+    assert.match(text, /^# TYPE relay_circuit_opened_total counter$/m);
+    assert.match(text, /^process_cpu_user_seconds_total /m);
+  });
+
   test('a config file that no longer loads makes both unready (a restart would fail), and says why', async () => {
     writeFileSync(configPath, 'conversionEvents: [ { id: broken');
     try {

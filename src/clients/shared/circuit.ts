@@ -19,6 +19,12 @@ export interface CircuitState {
 // workflow's timers read one clock (the test server's skipped time too).
 export class OutageCircuits {
   private readonly circuits = new Map<string, CircuitState>();
+  private readonly listeners: ((account: string, state: CircuitState) => void)[] = [];
+
+  /** Called each time an outage opens (or re-opens) a circuit: for metrics. */
+  onOpen(listener: (account: string, state: CircuitState) => void): void {
+    this.listeners.push(listener);
+  }
 
   /** The open circuit of the account, or undefined when a call may be tried. */
   open(account: string, now: number): CircuitState | undefined {
@@ -34,6 +40,7 @@ export class OutageCircuits {
     const failures = (previous?.failures ?? 0) + 1;
     const state = { openUntilMs: now + outageDelayMs(failures), failures, type, message };
     this.circuits.set(account, state);
+    for (const listener of this.listeners) listener(account, state);
     return state;
   }
 
