@@ -142,9 +142,9 @@ export const envSchema = z
     CM360_OAUTH_CLIENT_SECRET: optionalString,
     CM360_OAUTH_REFRESH_TOKEN: optionalString,
     CM360_QPS: z.coerce.number().positive().default(1),
-    CM360_BATCH_LINGER: duration('2s'),
+    CM360_BATCH_LINGER: duration('5s'),
     /** The longest a conversion waits for its request to fill while conversions keep arriving. */
-    CM360_BATCH_MAX_WAIT: duration('30s'),
+    CM360_BATCH_MAX_WAIT: duration('90s'),
     /** Requests a day the relay may send CM360 for the project (50,000 by default; the quota resets at midnight PT). */
     CM360_DAILY_REQUESTS: z.coerce.number().int().positive().default(50_000),
     CM360_ENHANCE_DELAY: duration('90m'),
@@ -169,9 +169,9 @@ export const envSchema = z
     GOOGLE_ADS_ENDPOINT: optionalString,
     /** Dry run: every upload is sent with validate_only. */
     GOOGLE_ADS_VALIDATE_ONLY: z.stringbool().default(false),
-    GOOGLE_ADS_BATCH_LINGER: duration('2s'),
+    GOOGLE_ADS_BATCH_LINGER: duration('15s'),
     /** The longest a row waits for its request to fill while rows keep arriving. */
-    GOOGLE_ADS_BATCH_MAX_WAIT: duration('30s'),
+    GOOGLE_ADS_BATCH_MAX_WAIT: duration('3m'),
     /** Upload requests per second the relay sends Google Ads per developer token, across every worker process. */
     GOOGLE_ADS_REQUESTS_PER_SECOND: z.coerce.number().positive().default(5),
     /** Enhancements stop this long before the original conversion is 24 hours old. */

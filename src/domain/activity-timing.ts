@@ -13,8 +13,8 @@ export const BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS = 5_000;
  */
 export const BATCHED_ACTIVITY_HEARTBEAT_TIMEOUT_MS = 4 * BATCHED_ACTIVITY_HEARTBEAT_INTERVAL_MS;
 
-/** The batchers' default linger (CM360_BATCH_LINGER and GOOGLE_ADS_BATCH_LINGER default to 2 s). */
-export const DEFAULT_BATCH_LINGER_MS = 2_000;
+/** The longest default batch linger (GOOGLE_ADS_BATCH_LINGER 15 s; CM360_BATCH_LINGER 5 s). */
+export const DEFAULT_BATCH_LINGER_MS = 15_000;
 
 /**
  * What one batched request is given to come back once it has left. CM360 and Google Ads answer in a few

@@ -157,7 +157,7 @@ function createWorkflowWorker(opts: RelayWorkerOptions, activities: ReturnType<t
     // costs at most a second of pages instead of the default throttle of up to a minute.
     maxHeartbeatThrottleInterval: '1s',
     // On SIGTERM the worker stops polling and lets running activities finish for the longest batch linger plus
-    // one request (workerShutdownGraceMs: 32 s by default) before cancelling them, instead of the SDK's default
+    // one request (workerShutdownGraceMs: 45 s by default) before cancelling them, instead of the SDK's default
     // of 0 that cancels them at once. A row still queued at the cancel is withdrawn, never sent; the attempt is
     // retried by another worker. A container runtime must allow at least this long before its SIGKILL.
     shutdownGraceTime: workerShutdownGraceMs(opts.batchLingerMs ?? DEFAULT_BATCH_LINGER_MS),
