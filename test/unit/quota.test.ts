@@ -67,32 +67,44 @@ describe('liveUploaders', () => {
 });
 
 describe('RequestTurns', () => {
-  test('two processes at 1 QPS send in alternate seconds, one request a turn, never in the same second', () => {
-    let now = 10_000; // the start of a slot: 10 slots of 1 s
-    const a = new RequestTurns(1000, 50, () => now);
-    const b = new RequestTurns(1000, 50, () => now);
+  test('two processes at 1 QPS send in alternate slots of 1.2 s, one request a turn, only at its start', () => {
+    let now = 12_000; // the start of slot 10 (slots of 1,000 ms and a margin of 200 ms)
+    const a = new RequestTurns(1000, 200, () => now);
+    const b = new RequestTurns(1000, 200, () => now);
     a.assign(0, 2);
     b.assign(1, 2);
-    // a's turns are the even seconds, b's the odd ones; each starts 50 ms in (a guard against clock skew).
-    assert.equal(a.claim(), 50);
-    assert.equal(b.claim(), 1_050);
-    // Taken: a's next request waits for its next turn, two seconds on.
-    assert.equal(a.claim(), 2_050);
-    now = 12_980; // inside a's slot, but past its usable part (guard at the end)
-    assert.equal(a.claim(), 1_070);
-    const sentAt = (t: RequestTurns, at: number) => {
-      now = at;
-      return at + t.claim();
-    };
-    const times = [sentAt(b, 20_000), sentAt(a, 20_000), sentAt(b, 20_500), sentAt(a, 20_500)].sort((x, y) => x - y);
-    for (let i = 1; i < times.length; i++) assert.ok(times[i]! - times[i - 1]! >= 1_000, JSON.stringify(times));
+    assert.equal(a.claim(), 0); // a's turn now
+    assert.equal(b.claim(), 1_200); // b's at the next slot
+    assert.equal(a.claim(), 2_400); // a's turn is taken: its next one
+    now = 14_400 + 60; // a's slot, but past the first quarter of its margin
+    assert.equal(a.claim(), 2_400 - 60);
   });
 
-  test('alone, a process has every slot', () => {
+  test('whenever each asks and however late it then arrives (¾ of the margin), two processes stay a second apart', () => {
+    let now = 0;
+    const processes = [0, 1, 2].map((i) => {
+      const t = new RequestTurns(1000, 200, () => now);
+      t.assign(i, 3);
+      return t;
+    });
+    const sent: number[] = [];
+    // A fixed pseudo-random walk: asks at uneven times, each request arriving 0–150 ms after its turn.
+    let seed = 7;
+    const next = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
+    for (let k = 0; k < 300; k++) {
+      now += Math.floor(next() * 700);
+      const p = processes[k % 3]!;
+      sent.push(now + p.claim() + Math.floor(next() * 150));
+    }
+    sent.sort((x, y) => x - y);
+    for (let i = 1; i < sent.length; i++) assert.ok(sent[i]! - sent[i - 1]! >= 1_000, `${sent[i - 1]} then ${sent[i]}`);
+  });
+
+  test('alone, a process has no turns: its rate limiter holds the pace', () => {
     let now = 5_300;
-    const t = new RequestTurns(1000, 50, () => now);
+    const t = new RequestTurns(1000, 200, () => now);
     assert.equal(t.claim(), 0);
     now = 5_400;
-    assert.equal(t.claim(), 650);
+    assert.equal(t.claim(), 0);
   });
 });

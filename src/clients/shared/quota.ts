@@ -58,12 +58,15 @@ export class DailyBudget {
 }
 
 /**
- * Turns of a per-second quota held by several processes: time is cut into slots of `intervalMs` (1 s at 1 QPS),
- * and process `index` of `count` sends only in every `count`-th slot, one request a slot. A process's rate
- * limit alone would hold the average (n × ½ QPS is 1 QPS), but two processes could still send in the same
- * second; with turns the requests of all processes are at least a slot apart, up to the machines' clock skew
- * (`guardMs` at each end of a slot absorbs some of it). Every process numbers itself the same way: its place
- * among the live uploaders' identities, sorted (src/temporal/upload-share.ts).
+ * Turns of a per-second quota held by several processes. Time is cut into slots of `intervalMs` (1 s at 1 QPS)
+ * plus a margin of `marginMs`, and process `index` of `count` sends only in every `count`-th slot, one request a
+ * slot, and only in the first quarter of the margin: a request that misses it waits for the process's next slot.
+ * So two processes' requests are at least `intervalMs` apart even when one reaches the vendor up to three quarters
+ * of the margin later than the other (a timer or event loop behind, a slower connection), up to the machines'
+ * clock skew (keep them on NTP). The margin is the price: at 1 QPS, requests leave at most every 1.2 s. Measured
+ * across two uploaders on a loaded machine, a margin of 100 ms with half of it to send in let two requests arrive
+ * 984 ms apart. A process alone has no turns: its rate limiter holds the pace. Every process numbers itself the same way: its place among the live uploaders' identities, sorted
+ * (src/temporal/upload-share.ts).
  */
 export class RequestTurns {
   private index = 0;
@@ -72,7 +75,7 @@ export class RequestTurns {
 
   constructor(
     private readonly intervalMs: number,
-    private readonly guardMs = Math.min(50, intervalMs / 10),
+    private readonly marginMs = Math.min(200, intervalMs / 5),
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -87,14 +90,16 @@ export class RequestTurns {
     if (waitMs > 0) await new Promise((resolve) => setTimeout(resolve, waitMs));
   }
 
-  /** How long until this process's next unused slot opens (0: now), marking it used. */
+  /** How long until this process's next unused turn (0: now), marking it used. */
   claim(): number {
+    if (this.count === 1) return 0;
     const t = this.now();
-    const cycle = this.intervalMs * this.count;
+    const slotMs = this.intervalMs + this.marginMs;
+    const cycle = slotMs * this.count;
     let slot = Math.floor(t / cycle) * this.count + this.index;
-    // Past the slot's usable part, or already used: the turn after.
-    while (t > slot * this.intervalMs + this.intervalMs - this.guardMs || slot <= this.lastSlot) slot += this.count;
+    // Past the first quarter of the slot's margin, or already used: the turn after.
+    while (t > slot * slotMs + this.marginMs / 4 || slot <= this.lastSlot) slot += this.count;
     this.lastSlot = slot;
-    return Math.max(0, slot * this.intervalMs + this.guardMs - t);
+    return Math.max(0, slot * slotMs - t);
   }
 }
