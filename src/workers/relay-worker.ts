@@ -11,6 +11,7 @@ import { createPendoActivities, type PendoActivityDeps } from '../activities/pen
 import { DEFAULT_BATCH_LINGER_MS, workerShutdownGraceMs } from '../domain/activity-timing';
 import { uploadTaskQueue } from '../domain/task-queues';
 import { FAILURE_CONVERTER_PATH } from '../temporal/data-converter';
+import { prebuiltWorkflowBundle } from './workflow-bundle';
 
 export interface RelayActivityDeps {
   cm360: { batchers: Cm360Batchers; circuits?: OutageCircuits };
@@ -146,6 +147,8 @@ export async function createRelayWorker(opts: RelayWorkerOptions): Promise<Relay
 }
 
 function createWorkflowWorker(opts: RelayWorkerOptions, activities: ReturnType<typeof buildActivities>) {
+  // The compiled relay (the Docker image) brings the bundle `npm run build` wrote: no webpack at start.
+  const bundle = opts.workflowBundle ?? prebuiltWorkflowBundle(WORKFLOWS_PATH);
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -161,6 +164,6 @@ function createWorkflowWorker(opts: RelayWorkerOptions, activities: ReturnType<t
     // of 0 that cancels them at once. A row still queued at the cancel is withdrawn, never sent; the attempt is
     // retried by another worker. A container runtime must allow at least this long before its SIGKILL.
     shutdownGraceTime: workerShutdownGraceMs(opts.batchLingerMs ?? DEFAULT_BATCH_LINGER_MS),
-    ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : { workflowsPath: WORKFLOWS_PATH }),
+    ...(bundle ? { workflowBundle: bundle } : { workflowsPath: WORKFLOWS_PATH }),
   });
 }
