@@ -1,4 +1,5 @@
 // POST /v1/cm360/conversions: validate, hash at the edge, start one enhancement workflow per conversion.
+import { noteEvents } from './event-metrics';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { toCm360UserIdentifiers } from '../domain/cm360/identifiers';
@@ -182,6 +183,10 @@ export function registerCm360Routes(app: FastifyInstance, opts: Cm360RouteOption
       failed: count('failed'),
     };
     const issues = results.flatMap((r) => r.issues ?? []);
+    noteEvents(request, {
+      received: results.length,
+      rejected: { invalid: summary.invalid, unavailable: summary.failed },
+    });
     if (summary.failed > 0) {
       request.log.error({ failed: summary.failed, started: summary.started }, 'starting CM360 workflows failed');
       // Only the `failed` ones need sending again; re-sending the others is answered `duplicate`.

@@ -41,17 +41,25 @@ export function registerHealthRoutes(app: FastifyInstance, checks: ReadinessChec
   });
 }
 
-/** GET /metrics: the registry in Prometheus' text format (no api key: counts and ids, nothing personal). */
-export function registerMetricsRoute(app: FastifyInstance, registry: Registry): void {
-  app.get('/metrics', async (_request, reply) =>
-    reply.header('content-type', registry.contentType).send(await registry.metrics()),
-  );
+/**
+ * GET /metrics: the registry in Prometheus' text format, then what `more` adds (the SDK's exporter), so one
+ * scrape has both. No api key: counts, flows, codes and account ids, nothing personal.
+ */
+export function registerMetricsRoute(app: FastifyInstance, registry: Registry, more?: () => Promise<string>): void {
+  app.get('/metrics', async (_request, reply) => {
+    const own = await registry.metrics();
+    const extra = more ? await more().catch(() => '') : '';
+    return reply.header('content-type', registry.contentType).send(extra ? `${own}\n${extra}` : own);
+  });
 }
 
 /** The worker's HTTP face: health and metrics only (no api key, no routes that act). */
-export function buildHealthServer(checks: ReadinessChecks, metrics?: Registry): FastifyInstance {
+export function buildHealthServer(
+  checks: ReadinessChecks,
+  metrics?: { registry: Registry; more?: () => Promise<string> },
+): FastifyInstance {
   const app = Fastify({ logger: false });
   registerHealthRoutes(app, checks);
-  if (metrics) registerMetricsRoute(app, metrics);
+  if (metrics) registerMetricsRoute(app, metrics.registry, metrics.more);
   return app;
 }

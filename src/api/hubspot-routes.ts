@@ -1,5 +1,6 @@
 // HubSpot webhooks: signed batches of CRM events (Flow A) and form submissions (Flow B). Both are
 // verified on the raw body before anything is parsed into work; a bad signature starts nothing.
+import { noteEvents } from './event-metrics';
 import type { Client } from '@temporalio/client';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -187,20 +188,31 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
         void reply.code(503).send({ error: 'HubSpot webhooks are not configured: set HUBSPOT_CLIENT_SECRET' });
         return false;
       }
+      const url = fullUrl(request, opts.publicUrl);
       const check = verifyHubSpotSignature(
-        {
-          method: request.method,
-          url: fullUrl(request, opts.publicUrl),
-          rawBody: request.rawBody ?? '',
-          headers: request.headers,
-        },
+        { method: request.method, url, rawBody: request.rawBody ?? '', headers: request.headers },
         opts.clientSecret,
         // CRM webhooks always carry v3 (with its replay window); a workflow's webhook action may carry v1/v2.
         { now: (opts.now ?? Date.now)(), allowLegacy: formsEndpoint },
       );
       if (check.ok) return true;
-      request.log.warn({ reason: check.reason }, 'HubSpot signature rejected');
-      void reply.code(401).send({ error: `invalid HubSpot signature: ${check.reason}` });
+      // What was checked, so a sender can see why its signature differs: the method, the URL as the api rebuilt
+      // it (RELAY_PUBLIC_URL + path, else the request's own host) and the timestamp it sent. Never the secret or
+      // the signature the api expected.
+      const timestamp = request.headers['x-hubspot-request-timestamp'];
+      const checked = {
+        method: request.method,
+        url,
+        ...(typeof timestamp === 'string' ? { timestamp } : {}),
+      };
+      request.log.warn({ reason: check.reason, checked }, 'HubSpot signature rejected');
+      void reply.code(401).send({
+        error: `invalid HubSpot signature: ${check.reason} (checked ${checked.method} ${url}${checked.timestamp ? ` with timestamp ${checked.timestamp}` : ''})`,
+        checked,
+        hint: opts.publicUrl
+          ? 'HubSpot signs the URL it calls; RELAY_PUBLIC_URL must be that URL without the path'
+          : 'HubSpot signs the URL it calls; behind a proxy, set RELAY_PUBLIC_URL to that URL without the path',
+      });
       return false;
     };
 
@@ -263,6 +275,8 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
           'HubSpot webhook events rejected',
         );
       }
+      // Failed starts are counted as the outcome of the starts (relay_workflows_started_total).
+      noteEvents(request, { received: body.length, rejected: { invalid: rejected.length } });
       if (rejected.length === body.length && body.length > 0) {
         return reply.code(400).send({
           error: 'invalid webhook body',

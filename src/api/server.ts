@@ -1,11 +1,19 @@
 // The HTTP api: authentication, body limits and error shapes shared by every route.
 import type { PayloadCodec } from '@temporalio/common';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  LogController,
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+} from 'fastify';
+import type { Logger } from 'pino';
 import { bearerMatches } from './auth';
 import { registerCallRoutes, type CallRouteOptions } from './calls-routes';
 import { registerCm360Routes, type Cm360RouteOptions } from './cm360-routes';
 import { redactCodecPath, registerCodecRoutes } from './codec-routes';
-import { registerHealthRoutes, type ReadinessChecks } from './health';
+import { registerEventMetrics } from './event-metrics';
+import { registerHealthRoutes, registerMetricsRoute, type ReadinessChecks } from './health';
+import type { RelayMetrics } from '../metrics/relay';
 import { registerJsonBodies } from './json-body';
 import { registerHubSpotRoutes, type HubSpotRouteOptions } from './hubspot-routes';
 import { registerPendoRoutes, type PendoRouteOptions } from './pendo-routes';
@@ -28,9 +36,16 @@ export interface ApiOptions {
   /** Call conversion imports (Flow C); without a config they answer 503 saying what is missing. */
   calls?: CallRouteOptions;
   logger?: FastifyServerOptions['logger'];
+  /**
+   * The process's logger (src/logging/logger.ts), used instead of `logger`: every request is one line at debug
+   * (method, path with the codec token masked, status, time), so a Web UI decoding payloads writes nothing at info.
+   */
+  log?: Logger;
+  /** The process's metrics: what the routes received and refused, served on GET /metrics. */
+  metrics?: RelayMetrics;
 }
 
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz']);
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
 /** Request logs never carry a secret: the codec token a Web UI puts in the path is masked. */
 function withRedactedUrls(logger: NonNullable<ApiOptions['logger']>): ApiOptions['logger'] {
   if (logger === false) return false;
@@ -45,11 +60,32 @@ function withRedactedUrls(logger: NonNullable<ApiOptions['logger']>): ApiOptions
 }
 
 export function buildApi(opts: ApiOptions): FastifyInstance {
-  const app = Fastify({
-    bodyLimit: opts.maxBodyBytes,
-    // Fastify's request logs carry method, url and status only: no headers (secrets), no bodies (personal data).
-    logger: withRedactedUrls(opts.logger ?? false),
-  });
+  const app: FastifyInstance = opts.log
+    ? Fastify({
+        bodyLimit: opts.maxBodyBytes,
+        loggerInstance: opts.log as unknown as FastifyBaseLogger,
+        // Fastify's own two lines a request are off: the onResponse hook below writes one, at debug.
+        logController: new LogController({ disableRequestLogging: true }),
+      })
+    : Fastify({
+        bodyLimit: opts.maxBodyBytes,
+        // Fastify's request logs carry method, url and status only: no headers (secrets), no bodies (personal data).
+        logger: withRedactedUrls(opts.logger ?? false),
+      });
+  if (opts.log) {
+    app.addHook('onResponse', (request, reply, done) => {
+      request.log.debug(
+        {
+          method: request.method,
+          url: redactCodecPath(request.url),
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+        },
+        'request',
+      );
+      done();
+    });
+  }
 
   registerJsonBodies(app);
 
@@ -75,6 +111,10 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   });
 
   registerHealthRoutes(app, opts.readiness ?? {});
+  if (opts.metrics) {
+    registerEventMetrics(app, opts.metrics);
+    registerMetricsRoute(app, opts.metrics.registry);
+  }
   registerCm360Routes(app, opts.cm360);
   if (opts.codec) {
     const { token, ...codec } = opts.codec;

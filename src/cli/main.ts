@@ -1,20 +1,38 @@
 // `relay <command>`: the command-line composition root. It alone hands process.env to loadConfig.
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { ConfigError, loadConfig } from '../config/env';
-import { startCm360Emulator } from '../sandbox/cm360';
-import { startGoogleAdsEmulator } from '../sandbox/google-ads';
 import { Client, Connection } from '@temporalio/client';
 import { loadRelayConfigFile } from '../config/conversion-events';
 import { payloadKeys, type Env } from '../config/env';
 import { describeTemporalConnection, temporalConnectionSettings } from '../temporal/connection';
-import { DEMO_PENDO, startHubSpotEmulator } from '../sandbox/hubspot';
-import { startPendoEmulator } from '../sandbox/pendo';
 import { applyCallsSchedule, CALLS_SCHEDULE_ID } from '../schedules/calls-hubspot-pull';
 import { applyPendoSchedule, PENDO_SCHEDULE_ID } from '../schedules/pendo-import';
 import { payloadCodec, relayDataConverter } from '../temporal/data-converter';
 import { startApi, startWorker } from '../workers/composition';
-import { DEV_API_KEY, runDevStack } from '../workers/dev-stack';
+// dev-stack and the sandbox modules imported here load no emulator: those come through ../sandbox/lazy.
+import {
+  DEFAULT_RELAY_CONFIG,
+  DEV_API_KEY,
+  DEV_HUBSPOT_SECRET,
+  runDevStack,
+  StackAlreadyRunningError,
+} from '../workers/dev-stack';
+import { projectRoot } from '../dev/temporal-binaries';
+import { GOOGLE_ADS_CONTROL_PORT_OFFSET } from '../sandbox/catalog';
+import { loadCm360Emulator, loadGoogleAdsEmulator, loadHubSpotEmulator, loadPendoEmulator } from '../sandbox/lazy';
+import { readSandboxStackFile } from '../sandbox/stack-file';
+import { runCm360Conversions, runSandboxFault, runSandboxFaults, sandboxTargets } from './sandbox';
+import {
+  FORMS_PATH,
+  LIFECYCLE_PATH,
+  lifecycleEvent,
+  readBody,
+  runHubSpotSend,
+  runHubSpotSign,
+  type HubSpotTarget,
+} from './hubspot';
 import { ApiCallError, runPendoPreview, runPendoStatus, runPendoSync, type ApiTarget } from './pendo';
 import { runCallsImport, runCallsPull, runCallsReport } from './calls';
 import { runEventsList, runEventsValidate } from './events';
@@ -29,10 +47,18 @@ const USAGE = `usage: relay <command>
                         the CM360 batchupdate emulator
   sandbox hubspot [--port N]
                         the HubSpot CRM emulator, with demo contacts and deals
-  sandbox google-ads [--port N]
-                        the Google Ads gRPC emulator (ConversionUploadService, ConversionAdjustmentUploadService)
+  sandbox google-ads [--port N] [--control-port N]
+                        the Google Ads gRPC emulator (ConversionUploadService, ConversionAdjustmentUploadService),
+                        with an HTTP control port for its faults (default: the gRPC port + 1000)
   sandbox pendo [--port N]
                         the Pendo metadata API emulator, with the demo visitors and accounts
+  sandbox faults        every emulator's faults, one line each, and what is set now on the running stack's
+  sandbox fault <cm360|hubspot|google-ads|pendo> <fault> [key=value ...] [--count N | --for 30s]
+                        set a fault on a running emulator (npm start's, found through .data/sandbox.json, or
+                        <EMULATOR>_SANDBOX_URL); "sandbox fault <emulator> clear" clears it
+  sandbox cm360 conversions [reset] [--json] [--exactly-once]
+                        the CM360 emulator's record: per conversion, rows sent and each outcome, and how many
+                        were enhanced once, more than once, never; reset forgets it
   pendo sync [--wait]   run the HubSpot → Pendo import now (through the api); --wait follows it to the end
   pendo status [--json] the last finished import, the running one, and the next nightly start
   pendo preview [--level visitor|account] [--limit N] [--json]
@@ -45,17 +71,31 @@ const USAGE = `usage: relay <command>
   calls pull [--wait] [--json]
                         run the HubSpot calls pull now (through the api); --wait follows it and its import
   calls schedule apply  create or update the HubSpot calls pull's schedule from RELAY_CONFIG (the worker does this at start)
-  events list [file]    the conversion event definitions (default: RELAY_CONFIG) and their status
+  events list [file]    the conversion event definitions (default: RELAY_CONFIG, else npm start's
+                        examples/conversion-events.yaml) and their status
   events validate [file]
                         every problem of a definitions file; exit 1 on errors
   identifiers hash      JSON lines of plaintext user data on stdin → CM360 userIdentifiers on stdout
+  hubspot send lifecycle --contact ID --stage STAGE [--portal ID] [--occurred-at TIME]
+                        a lifecycle-stage change as HubSpot's webhook sends it, signed v3 (HUBSPOT_CLIENT_SECRET)
+  hubspot send form FILE.json
+                        a form submission to the forms endpoint, signed v3
+  hubspot sign [--path /webhooks/hubspot] [--method POST] [FILE|-]
+                        the v3 signature headers of a body, for a curl; the URL signed is RELAY_PUBLIC_URL's
+                        (else RELAY_API_URL's) followed by the path, as the api checks it
 `;
 
 async function main(argv: string[]): Promise<number> {
   const [command, sub, ...rest] = argv;
   switch (command) {
     case 'start': {
-      await runDevStack(process.env);
+      try {
+        await runDevStack(process.env);
+      } catch (err) {
+        if (!(err instanceof StackAlreadyRunningError)) throw err;
+        console.error(err.message);
+        return 1;
+      }
       return -1;
     }
     case 'api':
@@ -64,12 +104,12 @@ async function main(argv: string[]): Promise<number> {
       const temporal = temporalConnectionSettings(process.env);
       if (command === 'api') {
         const api = await startApi(env, { temporal });
-        console.log(`api listening on ${api.url}, ${describeTemporalConnection(temporal)}`);
+        api.app.log.info(`api listening on ${api.url}, ${describeTemporalConnection(temporal)}`);
         process.once('SIGTERM', () => void api.stop());
         process.once('SIGINT', () => void api.stop());
       } else {
-        const running = await startWorker(env, { temporal });
-        console.log(`worker polling task queue ${env.RELAY_TASK_QUEUE} on ${describeTemporalConnection(temporal)}`);
+        const running = await startWorker(env, { temporal, installRuntime: true });
+        running.info(`worker polling task queue ${env.RELAY_TASK_QUEUE} on ${describeTemporalConnection(temporal)}`);
         process.once('SIGTERM', () => void running.stop());
         process.once('SIGINT', () => void running.stop());
         await running.done;
@@ -78,17 +118,41 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'events': {
       if (sub !== 'list' && sub !== 'validate') break;
-      const path = rest[0] ?? loadConfig(process.env).RELAY_CONFIG;
-      if (!path) {
-        console.error('name a definitions file, or set RELAY_CONFIG');
-        return 2;
-      }
+      // The same file npm start runs with when RELAY_CONFIG is unset.
+      const path = rest[0] ?? loadConfig(process.env).RELAY_CONFIG ?? DEFAULT_RELAY_CONFIG;
       return sub === 'list'
         ? runEventsList(path, process.stdout)
         : runEventsValidate(path, process.stdout, process.stderr);
     }
     case 'sandbox': {
+      if (sub === 'fault' || sub === 'faults' || (sub === 'cm360' && rest[0] === 'conversions')) {
+        const env = loadConfig(process.env);
+        const targets = sandboxTargets(process.env, env, readSandboxStackFile(join(projectRoot, '.data')));
+        if (sub === 'fault') return runSandboxFault(targets, rest, process.stdout, process.stderr);
+        if (sub === 'faults') return runSandboxFaults(targets, process.stdout);
+        const { values, positionals } = parseArgs({
+          args: rest.slice(1),
+          allowPositionals: true,
+          options: { json: { type: 'boolean', default: false }, 'exactly-once': { type: 'boolean', default: false } },
+        });
+        if (positionals.length > 1 || (positionals[0] !== undefined && positionals[0] !== 'reset')) {
+          console.error('usage: relay sandbox cm360 conversions [reset] [--json] [--exactly-once]');
+          return 2;
+        }
+        return runCm360Conversions(
+          targets,
+          {
+            reset: positionals[0] === 'reset',
+            json: values.json ?? false,
+            exactlyOnce: values['exactly-once'] ?? false,
+          },
+          process.stdout,
+          process.stderr,
+        );
+      }
       if (sub === 'pendo') {
+        const { startPendoEmulator } = loadPendoEmulator();
+        const { DEMO_PENDO } = loadHubSpotEmulator();
         const { values } = parseArgs({ args: rest, options: { port: { type: 'string' } } });
         const pendo = await startPendoEmulator({ port: Number(values.port ?? 8092), seedDemo: DEMO_PENDO });
         console.log(`Pendo sandbox emulator at ${pendo.baseUrl}`);
@@ -97,15 +161,26 @@ async function main(argv: string[]): Promise<number> {
         return -1;
       }
       if (sub === 'hubspot' || sub === 'google-ads') {
-        const { values } = parseArgs({ args: rest, options: { port: { type: 'string' } } });
+        const { values } = parseArgs({
+          args: rest,
+          options: { port: { type: 'string' }, 'control-port': { type: 'string' } },
+        });
         const stops: (() => Promise<void>)[] = [];
         if (sub === 'hubspot') {
+          const { startHubSpotEmulator } = loadHubSpotEmulator();
           const hubspot = await startHubSpotEmulator({ port: Number(values.port ?? 8090), seedDemo: true });
           console.log(`HubSpot sandbox emulator at ${hubspot.basePath}`);
           stops.push(() => hubspot.close());
         } else {
-          const googleAds = await startGoogleAdsEmulator({ port: Number(values.port ?? 8091) });
-          console.log(`Google Ads sandbox emulator (gRPC, plaintext) at ${googleAds.host}:${googleAds.port}`);
+          const { startGoogleAdsEmulator } = loadGoogleAdsEmulator();
+          const port = Number(values.port ?? 8091);
+          const controlPort = Number(
+            values['control-port'] ?? (port === 0 ? 0 : port + GOOGLE_ADS_CONTROL_PORT_OFFSET),
+          );
+          const googleAds = await startGoogleAdsEmulator({ port, controlPort });
+          console.log(
+            `Google Ads sandbox emulator (gRPC, plaintext) at ${googleAds.host}:${googleAds.port}, control API at ${googleAds.controlUrl}`,
+          );
           stops.push(() => googleAds.close());
         }
         process.once('SIGINT', () => void Promise.all(stops.map((s) => s())));
@@ -113,6 +188,7 @@ async function main(argv: string[]): Promise<number> {
         return -1;
       }
       if (sub !== 'cm360') break;
+      const { startCm360Emulator } = loadCm360Emulator();
       const { values } = parseArgs({
         args: rest,
         options: { port: { type: 'string', default: '8089' }, 'index-delay': { type: 'string', default: '0' } },
@@ -221,6 +297,76 @@ async function main(argv: string[]): Promise<number> {
         if (!(err instanceof ApiCallError)) throw err;
         console.error(err.message);
         return 1;
+      }
+      break;
+    }
+    case 'hubspot': {
+      const env = loadConfig(process.env);
+      if (!env.HUBSPOT_CLIENT_SECRET) {
+        console.error(`HUBSPOT_CLIENT_SECRET is not set: signing with npm start's dev secret`);
+      }
+      const target: HubSpotTarget = {
+        apiUrl: apiTarget(env).url,
+        ...(env.RELAY_PUBLIC_URL ? { publicUrl: env.RELAY_PUBLIC_URL } : {}),
+        secret: env.HUBSPOT_CLIENT_SECRET ?? DEV_HUBSPOT_SECRET,
+      };
+      if (sub === 'sign') {
+        const { values, positionals } = parseArgs({
+          args: rest,
+          allowPositionals: true,
+          options: {
+            path: { type: 'string', default: LIFECYCLE_PATH },
+            method: { type: 'string', default: 'POST' },
+            timestamp: { type: 'string' },
+          },
+        });
+        const body = positionals[0] === undefined ? '' : readBody(positionals[0]);
+        const timestamp = values.timestamp === undefined ? undefined : Number(values.timestamp);
+        if (timestamp !== undefined && !Number.isInteger(timestamp)) {
+          console.error('--timestamp is epoch milliseconds');
+          return 2;
+        }
+        return runHubSpotSign(
+          target,
+          { path: values.path ?? LIFECYCLE_PATH, method: values.method, body, timestamp },
+          process.stdout,
+          process.stderr,
+        );
+      }
+      if (sub === 'send' && rest[0] === 'lifecycle') {
+        const { values } = parseArgs({
+          args: rest.slice(1),
+          options: {
+            contact: { type: 'string' },
+            stage: { type: 'string' },
+            portal: { type: 'string', default: '62515' },
+            'occurred-at': { type: 'string' },
+          },
+        });
+        if (!values.contact || !/^\d+$/.test(values.contact) || !values.stage) {
+          console.error(
+            'usage: relay hubspot send lifecycle --contact ID --stage STAGE [--portal ID] [--occurred-at TIME]',
+          );
+          return 2;
+        }
+        const at = values['occurred-at'];
+        const occurredAt = at === undefined ? undefined : /^\d+$/.test(at) ? Number(at) : Date.parse(at);
+        if (occurredAt !== undefined && !Number.isFinite(occurredAt)) {
+          console.error('--occurred-at is an ISO time or epoch milliseconds');
+          return 2;
+        }
+        const body = JSON.stringify(
+          lifecycleEvent({
+            contactId: values.contact,
+            stage: values.stage,
+            portalId: values.portal ?? '62515',
+            occurredAt,
+          }),
+        );
+        return runHubSpotSend(target, { path: LIFECYCLE_PATH, body }, process.stdout, process.stderr);
+      }
+      if (sub === 'send' && rest[0] === 'form' && rest[1]) {
+        return runHubSpotSend(target, { path: FORMS_PATH, body: readBody(rest[1]) }, process.stdout, process.stderr);
       }
       break;
     }

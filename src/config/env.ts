@@ -26,6 +26,28 @@ const optionalString = z
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
 
+/**
+ * A base URL with its scheme, as HubSpot calls it (`https://relay.example.com`, or with a path prefix behind a
+ * proxy): HubSpot signs the full URL, so a value without a scheme would fail every signature without a word.
+ */
+const publicBaseUrl = optionalString.superRefine((v, ctx) => {
+  if (v === undefined) return;
+  let url: URL | undefined;
+  try {
+    url = new URL(v);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `a URL with its scheme, e.g. https://relay.example.com: ${JSON.stringify(v)}`,
+    });
+  } else if (url.search || url.hash) {
+    ctx.addIssue({ code: 'custom', message: 'a base URL without a query or fragment' });
+  }
+});
+
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const KEY_ID_FORMAT = 'a key id is 1 to 64 letters, digits, dots, dashes or underscores';
 const PAYLOAD_KEY_FORMAT = 'a key is 32 random bytes in base64 (44 characters), e.g. `openssl rand -base64 32`';
@@ -45,6 +67,15 @@ export const envSchema = z
     RELAY_HTTP_HOST: z.string().default('127.0.0.1'),
     /** The worker's own health endpoints (/healthz, /readyz) listen here, on RELAY_HTTP_HOST. */
     RELAY_WORKER_HTTP_PORT: port(8081),
+    /** trace, debug, info, warn or error; requests are logged at debug. */
+    RELAY_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error']).default('info'),
+    /** json (one JSON object a line), pretty (readable), or auto: pretty when stdout is a terminal. */
+    RELAY_LOG_FORMAT: z.enum(['auto', 'json', 'pretty']).default('auto'),
+    /**
+     * `relay worker`: the Temporal SDK's own metrics (task slots, poll and schedule-to-start latencies) are served
+     * by its Prometheus exporter on 127.0.0.1 at this port and appended to the worker's /metrics; 0 turns them off.
+     */
+    RELAY_SDK_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
     /**
      * What `relay worker` serves: `workflows` (the workflows and their reads), `uploads` (the vendor uploads, on
      * the `<RELAY_TASK_QUEUE>-uploads` queue), or both (the default), comma-separated.
@@ -154,7 +185,7 @@ export const envSchema = z
     /** Conversion event definitions (HubSpot → Google Ads), YAML or JSON. */
     RELAY_CONFIG: optionalString,
     /** The api's public base URL as HubSpot calls it; HubSpot's signatures cover the full URL. */
-    RELAY_PUBLIC_URL: optionalString,
+    RELAY_PUBLIC_URL: publicBaseUrl,
 
     HUBSPOT_CLIENT_SECRET: optionalString,
     HUBSPOT_ACCESS_TOKEN: optionalString,

@@ -3,10 +3,11 @@
 // keys (`google-ads:<customer id>`, `cm360:<profile id>`, `hubspot`, `pendo`): ids, never a credential.
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { OutageCircuits } from '../clients/shared/circuit';
+import { RELAY_METRICS } from './names';
 
 export function registerCircuitMetrics(registry: Registry, circuits: OutageCircuits, now = Date.now): void {
   new Gauge({
-    name: 'relay_circuit_open',
+    name: RELAY_METRICS.circuitOpen,
     help: 'Accounts whose credentials circuit is open (1): their work is parked as WAITING_FOR_CREDENTIALS until the retry time',
     labelNames: ['account', 'type'] as const,
     registers: [registry],
@@ -16,7 +17,7 @@ export function registerCircuitMetrics(registry: Registry, circuits: OutageCircu
     },
   });
   new Gauge({
-    name: 'relay_circuit_retry_at_seconds',
+    name: RELAY_METRICS.circuitRetryAt,
     help: 'When an open circuit lets its next call through (Unix time, seconds)',
     labelNames: ['account', 'type'] as const,
     registers: [registry],
@@ -28,7 +29,7 @@ export function registerCircuitMetrics(registry: Registry, circuits: OutageCircu
     },
   });
   new Gauge({
-    name: 'relay_circuit_consecutive_failures',
+    name: RELAY_METRICS.circuitFailures,
     help: 'Consecutive outage failures of an open circuit (its wait doubles with each, 5 minutes to 4 hours)',
     labelNames: ['account', 'type'] as const,
     registers: [registry],
@@ -40,7 +41,7 @@ export function registerCircuitMetrics(registry: Registry, circuits: OutageCircu
     },
   });
   const opened = new Counter({
-    name: 'relay_circuit_opened_total',
+    name: RELAY_METRICS.circuitOpened,
     help: 'Times a credentials or configuration outage opened (or re-opened) an account’s circuit',
     labelNames: ['account', 'type'] as const,
     registers: [registry],

@@ -1,11 +1,14 @@
 // Composition roots: turn a parsed configuration into running processes. Only src/cli hands them
 // process.env (through loadConfig); nothing below reads the environment.
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Registry } from 'prom-client';
 import { buildHealthServer } from '../api/health';
 import { registerCircuitMetrics } from '../metrics/circuits';
+import { cm360RowOutcome, googleAdsRowOutcome, RelayMetrics } from '../metrics/relay';
+import { workflowStartMetrics } from '../metrics/workflow-starts';
+import { createLogger, temporalLogger } from '../logging/logger';
+import type { DestinationStream, Logger } from 'pino';
 import { buildApi } from '../api/server';
 import { ApplicationFailure } from '@temporalio/common';
 import type { CallActivityDeps } from '../activities/calls';
@@ -71,6 +74,8 @@ export interface RunningWorker {
   /** Resolves when the worker stops. */
   done: Promise<void>;
   stop(): Promise<void>;
+  /** Writes a line in the worker's log format (console where no logger was installed). */
+  info(line: string): void;
 }
 
 /**
@@ -87,7 +92,7 @@ interface UploadPool {
   close(): Promise<void>;
 }
 
-function cm360Batchers(env: Env): UploadPool & { batchers: Cm360Batchers } {
+function cm360Batchers(env: Env, metrics?: RelayMetrics): UploadPool & { batchers: Cm360Batchers } {
   const credentials = cm360Credentials(env);
   if (!credentials) {
     return {
@@ -105,6 +110,7 @@ function cm360Batchers(env: Env): UploadPool & { batchers: Cm360Batchers } {
     maxWaitMs: env.CM360_BATCH_MAX_WAIT,
     queriesPerSecond: env.CM360_QPS,
     dailyRequests: env.CM360_DAILY_REQUESTS,
+    ...(metrics ? { observer: metrics.batchObserver('cm360', 'batchupdate', cm360RowOutcome) } : {}),
   });
   return { batchers: pool, setShare: (share, turn) => pool.setShare(share, turn), close: () => pool.close() };
 }
@@ -150,7 +156,7 @@ interface GoogleAdsParts extends UploadPool {
   calls: CallActivityDeps['googleAds'];
 }
 
-function googleAdsUploaders(env: Env): GoogleAdsParts {
+function googleAdsUploaders(env: Env, metrics?: RelayMetrics): GoogleAdsParts {
   const { GOOGLE_ADS_DEVELOPER_TOKEN: developerToken, GOOGLE_ADS_CLIENT_ID: clientId } = env;
   const { GOOGLE_ADS_CLIENT_SECRET: clientSecret, GOOGLE_ADS_REFRESH_TOKEN: refreshToken } = env;
   if (!developerToken || !clientId || !clientSecret || !refreshToken) {
@@ -176,6 +182,9 @@ function googleAdsUploaders(env: Env): GoogleAdsParts {
     lingerMs: env.GOOGLE_ADS_BATCH_LINGER,
     maxWaitMs: env.GOOGLE_ADS_BATCH_MAX_WAIT,
     requestsPerSecond: env.GOOGLE_ADS_REQUESTS_PER_SECOND,
+    ...(metrics
+      ? { observerFor: (service: string) => metrics.batchObserver('google_ads', service, googleAdsRowOutcome) }
+      : {}),
   });
   return {
     uploaders: pool,
@@ -281,6 +290,43 @@ export interface StartWorkerOptions {
   workflowBundle?: RelayWorkerOptions['workflowBundle'];
   /** Where the start-up check of the Pendo properties reports what each run will skip (default: stderr). */
   warn?: (line: string) => void;
+  /**
+   * Install the Temporal runtime (`relay worker` does; tests, with their own runtime, do not): its log through
+   * the relay's logger (RELAY_LOG_LEVEL, RELAY_LOG_FORMAT) and its Prometheus exporter on
+   * 127.0.0.1:RELAY_SDK_METRICS_PORT, appended to /metrics. Once per process, before connecting.
+   */
+  installRuntime?: boolean;
+}
+
+/**
+ * The Temporal runtime of `relay worker`: its log through the relay's logger, and its own metrics (worker task
+ * slots, poll and schedule-to-start latencies, sticky cache) on Core's Prometheus exporter on loopback, which the
+ * worker's /metrics reads and appends. Undefined when the exporter is off, or when the process already has a
+ * runtime (both can only be set when the runtime is installed).
+ */
+function installRelayRuntime(env: Env, log: Logger, warn: (line: string) => void): (() => Promise<string>) | undefined {
+  const port = env.RELAY_SDK_METRICS_PORT;
+  const bindAddress = `127.0.0.1:${port}`;
+  try {
+    Runtime.install({
+      logger: temporalLogger(log),
+      ...(port === 0
+        ? {}
+        : {
+            telemetryOptions: {
+              metrics: { prometheus: { bindAddress, countersTotalSuffix: true, useSecondsForDurations: true } },
+            },
+          }),
+    });
+  } catch (err) {
+    warn(`the Temporal SDK's runtime was installed already (no SDK metrics): ${(err as Error).message}`);
+    return undefined;
+  }
+  if (port === 0) return undefined;
+  return async () => {
+    const res = await fetch(`http://${bindAddress}/metrics`, { signal: AbortSignal.timeout(2_000) });
+    return res.ok ? await res.text() : '';
+  };
 }
 
 /**
@@ -325,11 +371,18 @@ async function applySchedules(
 export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Promise<RunningWorker> {
   const codec = relayCodec(env);
   const file = relayConfigFile(env);
-  const cm360 = cm360Batchers(env);
-  const googleAds = googleAdsUploaders(env);
+  const metrics = new RelayMetrics();
+  const cm360 = cm360Batchers(env, metrics);
+  const googleAds = googleAdsUploaders(env, metrics);
   const limiter = hubSpotLimiter(env);
   const circuits = new OutageCircuits();
   const temporal = temporalSettings(env, opts.temporal);
+  // `relay worker`: one logger for the relay's lines and the SDK's (see installRelayRuntime).
+  const log = opts.installRuntime
+    ? createLogger({ level: env.RELAY_LOG_LEVEL, format: env.RELAY_LOG_FORMAT, name: 'worker' })
+    : undefined;
+  const warnEarly = opts.warn ?? (log ? (line: string) => log.warn(line) : (line: string) => console.warn(line));
+  const sdkMetrics = log ? installRelayRuntime(env, log, warnEarly) : undefined;
   const connection = await NativeConnection.connect(temporal.workerOptions);
   const dataConverter = relayDataConverter(codec);
   const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
@@ -374,7 +427,7 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
     },
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
   });
-  const warn = opts.warn ?? ((line: string) => console.warn(line));
+  const warn = warnEarly;
   if (roles.includes('workflows')) {
     void checkPendoProperties(pendoDeps, warn);
     await applySchedules(client, env, file, opts.onSchedule);
@@ -393,9 +446,7 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
         warn,
       })
     : undefined;
-  const metrics = new Registry();
-  collectDefaultMetrics({ register: metrics });
-  registerCircuitMetrics(metrics, circuits);
+  registerCircuitMetrics(metrics.registry, circuits);
   const health = buildHealthServer(
     {
       worker: () => {
@@ -405,7 +456,7 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
       ...temporalReadiness(client, temporal.namespace),
       ...configReadiness(env),
     },
-    metrics,
+    { registry: metrics.registry, ...(sdkMetrics ? { more: sdkMetrics } : {}) },
   );
   const done = worker.run().finally(async () => {
     uploadShare?.stop();
@@ -420,6 +471,7 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
     ...(uploadShare ? { uploadShare } : {}),
     healthUrl,
     done,
+    info: (line) => (log ? log.info(line) : console.log(line)),
     async stop() {
       worker.shutdown();
       // What the batchers hold leaves now instead of after its linger; the running uploads then get its answer.
@@ -435,7 +487,10 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
-export async function startApi(env: Env, opts: { temporal?: TemporalConnectionSettings } = {}): Promise<RunningApi> {
+export async function startApi(
+  env: Env,
+  opts: { temporal?: TemporalConnectionSettings; logDestination?: DestinationStream } = {},
+): Promise<RunningApi> {
   if (!env.RELAY_API_KEY) throw new ConfigError('RELAY_API_KEY is required: the bearer key callers of the api send');
   const codec = relayCodec(env);
   const settings = temporalSettings(env, opts.temporal);
@@ -444,17 +499,25 @@ export async function startApi(env: Env, opts: { temporal?: TemporalConnectionSe
     ...settings.clientOptions,
     interceptors: [deadlineBoundRetryInterceptor()],
   });
+  const metrics = new RelayMetrics();
   const temporal = new Client({
     connection,
     namespace: settings.namespace,
     dataConverter: relayDataConverter(codec),
+    interceptors: { workflow: [workflowStartMetrics(metrics)] },
   });
   const file = relayConfigFile(env);
   const events = file?.conversionEvents ? { config: file.conversionEvents, warnings: file.warnings } : undefined;
   const app = buildApi({
     apiKey: env.RELAY_API_KEY,
     maxBodyBytes: env.RELAY_MAX_BODY_BYTES,
-    logger: { level: 'info' },
+    log: createLogger({
+      level: env.RELAY_LOG_LEVEL,
+      format: env.RELAY_LOG_FORMAT,
+      name: 'api',
+      ...(opts.logDestination ? { destination: opts.logDestination } : {}),
+    }),
+    metrics,
     cm360: {
       temporal,
       taskQueue: env.RELAY_TASK_QUEUE,

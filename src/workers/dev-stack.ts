@@ -3,22 +3,69 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { cm360Credentials, loadConfig, type Env } from '../config/env';
 import { projectRoot, temporalCliPath } from '../dev/temporal-binaries';
-import { startCm360Emulator } from '../sandbox/cm360';
-import { startGoogleAdsEmulator } from '../sandbox/google-ads';
-import { DEMO_PENDO, startHubSpotEmulator } from '../sandbox/hubspot';
-import { startPendoEmulator } from '../sandbox/pendo';
+import {
+  GOOGLE_ADS_TOO_RECENT_CONVERSION_DELAY_MS,
+  GOOGLE_ADS_TOO_RECENT_DELAY_MS,
+} from '../domain/google-ads/classify';
+import { CLICK_WINDOW_MS, ENHANCEMENT_WINDOW_MS } from '../domain/google-ads/rules';
+import { GOOGLE_ADS_CONTROL_PORT_OFFSET } from '../sandbox/catalog';
+import { loadCm360Emulator, loadGoogleAdsEmulator, loadHubSpotEmulator, loadPendoEmulator } from '../sandbox/lazy';
+import {
+  processAlive,
+  readSandboxStackFile,
+  removeSandboxStackFile,
+  writeSandboxStackFile,
+  type SandboxStackFile,
+} from '../sandbox/stack-file';
 import { ensureNamespaceRetention, RELAY_RETENTION_DAYS } from '../temporal/namespace';
 import { RELAY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from './composition';
 
 /** The api key `npm start` uses when RELAY_API_KEY is unset (and the CLI's default). */
 export const DEV_API_KEY = 'relay-dev-key';
-const DEV_HUBSPOT_SECRET = 'relay-dev-hubspot-secret';
+/** The client secret `npm start` signs HubSpot webhooks with when HUBSPOT_CLIENT_SECRET is not set (relay hubspot uses it too). */
+export const DEV_HUBSPOT_SECRET = 'relay-dev-hubspot-secret';
 const UI_PORT_OFFSET = 1000;
+/** The conversion event definitions `npm start` runs with when RELAY_CONFIG is unset (and `relay events`' default). */
+export const DEFAULT_RELAY_CONFIG = join(projectRoot, 'examples', 'conversion-events.yaml');
+
+/** A second `npm start` (or anything else) holds a port the stack needs; its message names the ports. */
+export class StackAlreadyRunningError extends Error {}
+
+/** Whether something already listens on host:port (tried by listening on it, then letting go). */
+function portTaken(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'EADDRINUSE' || err.code === 'EACCES'));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(false)));
+  });
+}
+
+async function checkPortsFree(ports: { name: string; host: string; port: number }[], dataDir: string): Promise<void> {
+  const wanted = ports.filter((p) => p.port > 0);
+  const taken = (
+    await Promise.all(wanted.map(async (p) => ((await portTaken(p.host, p.port)) ? p : undefined)))
+  ).filter((p) => p !== undefined);
+  if (taken.length === 0) return;
+  const running = readSandboxStackFile(dataDir);
+  const who =
+    running && processAlive(running.pid)
+      ? `martech-relay is already running (npm start, pid ${running.pid}, since ${running.startedAt})`
+      : 'martech-relay cannot start: another process listens where it must';
+  throw new StackAlreadyRunningError(
+    [
+      `${who}:`,
+      ...taken.map((p) => `  port ${p.port} (${p.name}) is taken on ${p.host}`),
+      'Stop the other stack (Ctrl-C in its terminal), or move this one with TEMPORAL_ADDRESS, RELAY_HTTP_PORT,',
+      'RELAY_WORKER_HTTP_PORT and the *_SANDBOX_PORT variables.',
+    ].join('\n'),
+  );
+}
 
 /** A secret generated once into .data/ (mode 0600) and kept across restarts. */
 function devSecret(dataDir: string, name: string, make: () => string): string {
@@ -113,11 +160,41 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
   }
   const initial = loadConfig({ ...processEnv, ...overrides });
 
+  const wantCm360 = !cm360Credentials(initial) && !initial.CM360_API_ROOT;
+  const wantHubSpot = !initial.HUBSPOT_ACCESS_TOKEN && !initial.HUBSPOT_API_BASE;
+  const wantGoogleAds = !initial.GOOGLE_ADS_DEVELOPER_TOKEN && !initial.GOOGLE_ADS_ENDPOINT;
+  const wantPendo = !initial.PENDO_INTEGRATION_KEY && !initial.PENDO_API_BASE;
+  const googleAdsControlPort =
+    initial.GOOGLE_ADS_SANDBOX_PORT === 0 ? 0 : initial.GOOGLE_ADS_SANDBOX_PORT + GOOGLE_ADS_CONTROL_PORT_OFFSET;
+  const [temporalHost, temporalPort] = initial.TEMPORAL_ADDRESS.split(':');
+  const localhost = '127.0.0.1';
+  await checkPortsFree(
+    [
+      { name: 'Temporal server', host: temporalHost ?? localhost, port: Number(temporalPort ?? 7233) },
+      { name: 'Temporal Web UI', host: temporalHost ?? localhost, port: Number(temporalPort ?? 7233) + UI_PORT_OFFSET },
+      { name: 'HTTP api', host: initial.RELAY_HTTP_HOST, port: initial.RELAY_HTTP_PORT },
+      { name: 'worker health', host: initial.RELAY_HTTP_HOST, port: initial.RELAY_WORKER_HTTP_PORT },
+      ...(wantCm360 ? [{ name: 'CM360 emulator', host: localhost, port: initial.CM360_SANDBOX_PORT }] : []),
+      ...(wantHubSpot ? [{ name: 'HubSpot emulator', host: localhost, port: initial.HUBSPOT_SANDBOX_PORT }] : []),
+      ...(wantGoogleAds
+        ? [
+            { name: 'Google Ads emulator (gRPC)', host: localhost, port: initial.GOOGLE_ADS_SANDBOX_PORT },
+            { name: 'Google Ads emulator control', host: localhost, port: googleAdsControlPort },
+          ]
+        : []),
+      ...(wantPendo ? [{ name: 'Pendo emulator', host: localhost, port: initial.PENDO_SANDBOX_PORT }] : []),
+    ],
+    dataDir,
+  );
+
   const stops: (() => Promise<void>)[] = [];
   const notes: string[] = [];
-  if (!cm360Credentials(initial) && !initial.CM360_API_ROOT) {
+  const emulators: SandboxStackFile['emulators'] = {};
+  if (wantCm360) {
+    const { startCm360Emulator } = loadCm360Emulator();
     const cm360 = await startCm360Emulator({ port: initial.CM360_SANDBOX_PORT });
     stops.push(() => cm360.close());
+    emulators.cm360 = { controlUrl: cm360.apiRoot, endpoint: cm360.apiRoot };
     Object.assign(overrides, {
       CM360_API_ROOT: cm360.apiRoot,
       CM360_ACCESS_TOKEN: 'sandbox',
@@ -127,9 +204,11 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
       `CM360: no credentials set, sandbox emulator at ${cm360.apiRoot} (profile ${overrides.CM360_PROFILE_ID})`,
     );
   }
-  if (!initial.HUBSPOT_ACCESS_TOKEN && !initial.HUBSPOT_API_BASE) {
+  if (wantHubSpot) {
+    const { startHubSpotEmulator } = loadHubSpotEmulator();
     const hubspot = await startHubSpotEmulator({ port: initial.HUBSPOT_SANDBOX_PORT, seedDemo: true });
     stops.push(() => hubspot.close());
+    emulators.hubspot = { controlUrl: hubspot.basePath, endpoint: hubspot.basePath };
     Object.assign(overrides, { HUBSPOT_API_BASE: hubspot.basePath, HUBSPOT_ACCESS_TOKEN: 'sandbox' });
     notes.push(`HubSpot: no access token set, sandbox emulator with demo contacts at ${hubspot.basePath}`);
   }
@@ -137,9 +216,17 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
     overrides.HUBSPOT_CLIENT_SECRET = DEV_HUBSPOT_SECRET;
     notes.push(`HubSpot webhooks: signed with the dev client secret "${DEV_HUBSPOT_SECRET}"`);
   }
-  if (!initial.GOOGLE_ADS_DEVELOPER_TOKEN && !initial.GOOGLE_ADS_ENDPOINT) {
-    const googleAds = await startGoogleAdsEmulator({ port: initial.GOOGLE_ADS_SANDBOX_PORT });
+  if (wantGoogleAds) {
+    const { startGoogleAdsEmulator } = loadGoogleAdsEmulator();
+    const googleAds = await startGoogleAdsEmulator({
+      port: initial.GOOGLE_ADS_SANDBOX_PORT,
+      controlPort: googleAdsControlPort,
+    });
     stops.push(() => googleAds.close());
+    emulators['google-ads'] = {
+      controlUrl: googleAds.controlUrl ?? '',
+      endpoint: `${googleAds.host}:${googleAds.port}`,
+    };
     Object.assign(overrides, {
       GOOGLE_ADS_ENDPOINT: `${googleAds.host}:${googleAds.port}`,
       GOOGLE_ADS_DEVELOPER_TOKEN: 'sandbox',
@@ -147,18 +234,23 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
       GOOGLE_ADS_CLIENT_SECRET: 'sandbox',
       GOOGLE_ADS_REFRESH_TOKEN: 'sandbox',
     });
-    notes.push(`Google Ads: no credentials set, gRPC sandbox emulator at ${googleAds.host}:${googleAds.port}`);
+    notes.push(
+      `Google Ads: no credentials set, gRPC sandbox emulator at ${googleAds.host}:${googleAds.port} (faults: ${googleAds.controlUrl}/_sandbox/fault)`,
+    );
   }
-  if (!initial.PENDO_INTEGRATION_KEY && !initial.PENDO_API_BASE) {
+  const { DEMO_PENDO } = loadHubSpotEmulator();
+  if (wantPendo) {
+    const { startPendoEmulator } = loadPendoEmulator();
     const pendo = await startPendoEmulator({ port: initial.PENDO_SANDBOX_PORT, seedDemo: DEMO_PENDO });
     stops.push(() => pendo.close());
+    emulators.pendo = { controlUrl: pendo.baseUrl, endpoint: pendo.baseUrl };
     Object.assign(overrides, { PENDO_API_BASE: pendo.baseUrl, PENDO_INTEGRATION_KEY: 'sandbox' });
     notes.push(
       `Pendo: no integration key set, sandbox emulator at ${pendo.baseUrl} (read back: GET /_sandbox/visitor/values/${DEMO_PENDO.visitors[0]})`,
     );
   }
   if (!initial.RELAY_CONFIG) {
-    overrides.RELAY_CONFIG = join(projectRoot, 'examples', 'conversion-events.yaml');
+    overrides.RELAY_CONFIG = DEFAULT_RELAY_CONFIG;
     notes.push('Conversion events: RELAY_CONFIG not set, using examples/conversion-events.yaml');
   }
   const env = loadConfig({ ...processEnv, ...overrides });
@@ -180,6 +272,7 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
     await api?.stop().catch((e: unknown) => console.error('api:', e));
     await worker?.stop().catch((e: unknown) => console.error('worker:', e));
     for (const stop of stops.reverse()) await stop().catch((e: unknown) => console.error(e));
+    removeSandboxStackFile(dataDir);
     process.exit(code);
   };
   process.once('SIGINT', () => void stopAll(0));
@@ -202,6 +295,16 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
     console.error('worker stopped:', err);
     void stopAll(1);
   });
+  writeSandboxStackFile(dataDir, {
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    emulators,
+    ports: [
+      { name: 'Temporal server', port: Number(temporalPort ?? 7233) },
+      { name: 'HTTP api', port: env.RELAY_HTTP_PORT },
+      { name: 'worker health', port: env.RELAY_WORKER_HTTP_PORT },
+    ],
+  });
 
   console.log(
     [
@@ -212,8 +315,64 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
       `  HTTP api          ${api.url}  (Authorization: Bearer ${overrides.RELAY_API_KEY ? DEV_API_KEY : '$RELAY_API_KEY'})`,
       `  worker            task queue ${env.RELAY_TASK_QUEUE}  (health ${worker.healthUrl}/readyz)`,
       ...notes.map((n) => `  ${n}`),
+      '',
+      ...bannerDetails(env, Object.keys(emulators).length > 0, wantHubSpot),
+      '',
       'Press Ctrl-C to stop.',
       '',
     ].join('\n'),
   );
+}
+
+/** 5400000 → 90m, 86400000 → 24h, 7776000000 → 90d: the way the variables are written. */
+function d(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'm'],
+    [1000, 's'],
+  ];
+  for (const [size, unit] of units) {
+    if (ms > 0 && ms % size === 0 && (unit !== 'd' || ms >= 2 * size)) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/** The delays and windows in effect, the demo records, and what to try next: the banner's second half. */
+function bannerDetails(env: Env, anyEmulator: boolean, hubspotDemo: boolean): string[] {
+  const lines = [
+    'Delays and windows in effect (set in the environment or .env)',
+    `  CM360        enhance CM360_ENHANCE_DELAY=${d(env.CM360_ENHANCE_DELAY)} after capture; NOT_FOUND retried for CM360_NOT_FOUND_WINDOW=${d(env.CM360_NOT_FOUND_WINDOW)};`,
+    `               deadline CM360_DEADLINE=${d(env.CM360_DEADLINE)} minus CM360_DEADLINE_SAFETY_MARGIN=${d(env.CM360_DEADLINE_SAFETY_MARGIN)};`,
+    `               batches CM360_BATCH_LINGER=${d(env.CM360_BATCH_LINGER)}, CM360_BATCH_MAX_WAIT=${d(env.CM360_BATCH_MAX_WAIT)}, CM360_QPS=${env.CM360_QPS}`,
+    `  Google Ads   batches GOOGLE_ADS_BATCH_LINGER=${d(env.GOOGLE_ADS_BATCH_LINGER)}, GOOGLE_ADS_BATCH_MAX_WAIT=${d(env.GOOGLE_ADS_BATCH_MAX_WAIT)}, GOOGLE_ADS_REQUESTS_PER_SECOND=${env.GOOGLE_ADS_REQUESTS_PER_SECOND};`,
+    `               enhancements within ${d(ENHANCEMENT_WINDOW_MS)} of the conversion minus GOOGLE_ADS_ENHANCEMENT_SAFETY_MARGIN=${d(env.GOOGLE_ADS_ENHANCEMENT_SAFETY_MARGIN)};`,
+    `               clicks within ${d(CLICK_WINDOW_MS)}; TOO_RECENT waits ${d(GOOGLE_ADS_TOO_RECENT_DELAY_MS)} (event, call, action), ${d(GOOGLE_ADS_TOO_RECENT_CONVERSION_DELAY_MS)} (adjustment)`,
+  ];
+  if (hubspotDemo) {
+    const { DEMO_CONTACT_IDS, DEMO_FORM_GUIDS, DEMO_PENDO } = loadHubSpotEmulator();
+    lines.push(
+      '',
+      'Demo records (HubSpot emulator; fictional people)',
+      `  contact ${DEMO_CONTACT_IDS.jane}  Jane Doe, jane.doe@example.com: gclid, Google Ads consent granted, sales-qualified lead, deals 3001 and 3002, Pendo ${DEMO_PENDO.visitors[0]}`,
+      `  contact ${DEMO_CONTACT_IDS.ravi}  Ravi Kumar, ravi.kumar@example.de: consent denied (never uploaded), customer, closed-lost deal 3003, Pendo ${DEMO_PENDO.visitors[1]}`,
+      `  contact ${DEMO_CONTACT_IDS.noDeals}  no.deals@example.com: marketing-qualified lead, no deals, no click id`,
+      `  form ${DEMO_FORM_GUIDS.demoRequest}  demo-request-form: Jane, Alex (not in the CRM), Noa`,
+      `  form ${DEMO_FORM_GUIDS.newsletter}  newsletter-form-mcc: Ravi, Taro (not in the CRM)`,
+      `  Pendo visitors ${DEMO_PENDO.visitors.join(', ')}; accounts ${DEMO_PENDO.accounts.join(', ')}`,
+    );
+  }
+  lines.push(
+    '',
+    'Next, in another terminal',
+    `  npx relay hubspot send lifecycle --contact ${hubspotDemo ? '1001' : 'ID'} --stage salesqualifiedlead`,
+    '  npx relay events list                 what each conversion event definition does',
+  );
+  if (anyEmulator) {
+    lines.push(
+      "  npx relay sandbox faults              the emulators' failure switches, e.g. relay sandbox fault cm360 quota --count 2",
+      '  npx relay sandbox cm360 conversions   what the CM360 emulator received, per conversion',
+    );
+  }
+  return lines;
 }

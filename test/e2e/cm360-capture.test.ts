@@ -227,4 +227,46 @@ describe('CM360 capture → enhance, end to end', () => {
       emulator.setFault(undefined);
     }
   });
+
+  test('the api and the worker count it on /metrics: events received and refused, starts by flow, rows and batches', async () => {
+    const scrape = async (base: string) => (await fetch(`${base}/metrics`)).text();
+    const value = (text: string, series: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((l) => l.startsWith(`${series} `))
+          ?.split(' ')[1] ?? 0,
+      );
+    const series = {
+      received: 'relay_events_received_total{source="cm360"}',
+      invalid: 'relay_events_rejected_total{source="cm360",reason="invalid"}',
+      started: 'relay_workflows_started_total{flow="cm360-enhancement",outcome="started"}',
+      duplicate: 'relay_workflows_started_total{flow="cm360-enhancement",outcome="duplicate"}',
+    };
+    const uploaded = 'relay_rows_total{vendor="cm360",service="batchupdate",outcome="uploaded",code="OK"}';
+    const apiBefore = await scrape(api.url);
+    const workerBefore = await scrape(worker.healthUrl);
+
+    const good = capture(uniqueId('metrics'), { email: 'metrics@example.com' });
+    const bad = { ...capture(uniqueId('metrics-bad'), { email: 'b@example.com' }), quantity: 'many' };
+    assert.equal((await post([good, bad])).status, 207);
+    assert.equal((await post([good])).status, 202);
+    await env.client.workflow.getHandle(`cm360-enhance-99999-8888-${good.ordinal}`).result();
+
+    const apiAfter = await scrape(api.url);
+    const delta = (name: keyof typeof series) => value(apiAfter, series[name]) - value(apiBefore, series[name]);
+    assert.equal(delta('received'), 3);
+    assert.equal(delta('invalid'), 1);
+    assert.equal(delta('started'), 1);
+    assert.equal(delta('duplicate'), 1);
+    const workerAfter = await scrape(worker.healthUrl);
+    assert.equal(value(workerAfter, uploaded) - value(workerBefore, uploaded), 1);
+    const requests = 'relay_batch_rows_count{vendor="cm360",service="batchupdate"}';
+    assert.ok(value(workerAfter, requests) > value(workerBefore, requests));
+    assert.match(workerAfter, /^relay_quota_wait_seconds_count\{vendor="cm360",service="batchupdate"\} \d+/m);
+    // Nothing personal in either: no address, no hash of one.
+    for (const text of [apiAfter, workerAfter]) {
+      assert.ok(!text.includes('metrics@example.com') && !text.includes(sha('metrics@example.com')));
+    }
+  });
 });

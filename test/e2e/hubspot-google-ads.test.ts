@@ -3,6 +3,8 @@
 // client over gRPC against the Google Ads emulator. Nothing is faked but the two vendors.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
@@ -24,6 +26,7 @@ import {
 } from '../../src/workflows/lifecycle-conversion';
 import { RelayFlow, RelayReason, RelayStatus } from '../../src/workflows/search-attributes';
 import { countBillableActions } from '../../src/temporal/billable-actions';
+import { runRelay } from '../helpers/cli';
 import { createDevServerEnv, readableHistory, TEST_PAYLOAD_KEY, uniqueId } from '../helpers/temporal';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -315,6 +318,79 @@ describe('HubSpot → Google Ads, end to end', () => {
     );
     assert.deepEqual(contactReads(contactId), []);
     assert.deepEqual(requestsMentioning(`hs-lead-${contactId}-`), []);
+  });
+
+  test('relay hubspot send lifecycle: signed as the api checks it, started and uploaded; a wrong secret is a 401 naming the URL and timestamp checked', async () => {
+    const contactId = '509';
+    hubspot.upsertContact(contactId, {
+      email: PERSON.email,
+      lifecyclestage: 'lead',
+      hs_google_click_id: 'Cj0KCQiA-e2e-gclid-509',
+      google_ads_consent: 'granted',
+      hs_v2_date_entered_lead: '2026-11-22T08:00:00Z',
+    });
+    const cli = (secret: string) =>
+      runRelay(
+        ['hubspot', 'send', 'lifecycle', '--contact', contactId, '--stage', 'lead', '--portal', String(PORTAL)],
+        {
+          PATH: process.env.PATH,
+          RELAY_API_URL: api.url,
+          HUBSPOT_CLIENT_SECRET: secret,
+        },
+      );
+    const sent = await cli(CLIENT_SECRET);
+    assert.equal(sent.code, 0, sent.stderr + sent.stdout);
+    assert.match(sent.stderr, new RegExp(`POST ${api.url}/webhooks/hubspot \\(signed v3\\) → 200`));
+    const answer = JSON.parse(sent.stdout) as WebhookAnswer;
+    assert.equal(answer.started[0]?.status, 'started');
+    const result = await lifecycleHandle(answer.started[0].workflowId).result();
+    assert.equal(result.outcome, 'UPLOADED');
+    assert.equal(requestsMentioning(`hs-lead-${contactId}-`).length, 1);
+
+    const refused = await cli('not-the-client-secret');
+    assert.equal(refused.code, 1);
+    const body = JSON.parse(refused.stdout) as {
+      error: string;
+      checked: { method: string; url: string; timestamp: string };
+    };
+    assert.equal(body.checked.method, 'POST');
+    assert.equal(body.checked.url, `${api.url}/webhooks/hubspot`);
+    assert.match(body.checked.timestamp, /^\d{13}$/);
+    assert.match(
+      body.error,
+      /v3 signature does not match \(checked POST .*\/webhooks\/hubspot with timestamp \d{13}\)/,
+    );
+    for (const secret of [CLIENT_SECRET, 'not-the-client-secret']) {
+      assert.ok(!refused.stdout.includes(secret) && !refused.stderr.includes(secret), 'no secret in the answer');
+    }
+  });
+
+  test('relay hubspot sign prints the headers a curl needs for the URL the api checks', async () => {
+    const body = JSON.stringify([lifecycleEvent('510', 'lead')]);
+    const dir = mkdtempSync(join(tmpdir(), 'relay-sign-'));
+    const file = join(dir, 'body.json');
+    writeFileSync(file, body);
+    const signed = await runRelay(['hubspot', 'sign', file], {
+      PATH: process.env.PATH,
+      RELAY_API_URL: api.url,
+      HUBSPOT_CLIENT_SECRET: CLIENT_SECRET,
+    });
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(signed.code, 0, signed.stderr);
+    const headers = Object.fromEntries(
+      signed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split(': ') as [string, string]),
+    );
+    assert.deepEqual(Object.keys(headers), ['X-HubSpot-Signature-v3', 'X-HubSpot-Request-Timestamp']);
+    assert.match(signed.stderr, /^signed POST .*\/webhooks\/hubspot/);
+    const res = await fetch(`${api.url}/webhooks/hubspot`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+    assert.equal(res.status, 200, await res.text());
   });
 
   test('a redelivered event starts no second workflow and uploads once', async () => {

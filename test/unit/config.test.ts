@@ -30,6 +30,21 @@ describe('loadConfig', () => {
     );
   });
 
+  test('RELAY_PUBLIC_URL is a base URL with its scheme (HubSpot signs the full URL)', () => {
+    assert.equal(
+      loadConfig({ RELAY_PUBLIC_URL: 'https://relay.example.com' }).RELAY_PUBLIC_URL,
+      'https://relay.example.com',
+    );
+    assert.equal(
+      loadConfig({ RELAY_PUBLIC_URL: 'https://example.com/relay/' }).RELAY_PUBLIC_URL,
+      'https://example.com/relay/',
+    );
+    assert.equal(loadConfig({ RELAY_PUBLIC_URL: ' ' }).RELAY_PUBLIC_URL, undefined);
+    for (const bad of ['relay.example.com', 'ftp://relay.example.com', 'https://relay.example.com/?a=1']) {
+      assert.throws(() => loadConfig({ RELAY_PUBLIC_URL: bad }), /RELAY_PUBLIC_URL/, bad);
+    }
+  });
+
   test('picks CM360 credentials, and refuses half an OAuth setup', () => {
     assert.equal(cm360Credentials(loadConfig({})), undefined);
     assert.deepEqual(cm360Credentials(loadConfig({ CM360_ACCESS_TOKEN: 't' })), {

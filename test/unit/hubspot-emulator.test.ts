@@ -334,6 +334,7 @@ describe('HubSpot emulator', () => {
     assert.deepEqual((await call<unknown>('GET', '/_sandbox/fault', undefined, null)).json, {
       fault: null,
       remaining: null,
+      expiresAt: null,
     });
   });
 

@@ -4,7 +4,7 @@
 import Bottleneck from 'bottleneck';
 import { CM360_MAX_CONVERSIONS_PER_REQUEST, type Cm360Conversion, type Cm360RowResult } from '../../domain/cm360/types';
 import { applyRateShare, DailyBudget, RequestTurns } from '../shared/quota';
-import { batchSize, RowBatcher, type RowSubmitOptions } from '../shared/row-batcher';
+import { batchSize, RowBatcher, type BatchObserver, type RowSubmitOptions } from '../shared/row-batcher';
 import type { Cm360Client } from './client';
 import { Cm360HttpError } from './errors';
 
@@ -24,6 +24,10 @@ export interface Cm360BatcherOptions {
    * served by one set of credentials must draw from the same limiter (Cm360BatcherPool does this).
    */
   limiter?: Bottleneck;
+  /** Told of every request sent (metrics). */
+  observer?: BatchObserver<Cm360RowResult>;
+  /** Awaited before each request leaves, counted as quota wait (the pool's turns between processes). */
+  beforeSend?: () => Promise<void>;
 }
 
 export function createCm360Limiter(queriesPerSecond = 1): Bottleneck {
@@ -46,6 +50,8 @@ export class Cm360Batcher {
       limiter: opts.limiter ?? createCm360Limiter(opts.queriesPerSecond ?? 1),
       ownsLimiter: !opts.limiter,
       name: `CM360 profile ${opts.profileId}`,
+      ...(opts.observer ? { observer: opts.observer } : {}),
+      ...(opts.beforeSend ? { beforeSend: opts.beforeSend } : {}),
     });
   }
 
@@ -97,9 +103,9 @@ export class Cm360BatcherPool {
       budget || turns
         ? {
             ...opts,
+            ...(turns ? { beforeSend: () => turns.take() } : {}),
             client: {
               batchUpdate: async (profileId, conversions) => {
-                await turns?.take();
                 if (budget && !budget.take()) {
                   const { day, used, allowed } = budget.usage;
                   const message =

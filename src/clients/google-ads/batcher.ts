@@ -16,7 +16,7 @@ import {
   type GoogleAdsConversionClient,
 } from './client';
 import { applyRateShare } from '../shared/quota';
-import { batchSize, RowBatcher, type RowSubmitOptions } from '../shared/row-batcher';
+import { batchSize, RowBatcher, type BatchObserver, type RowSubmitOptions } from '../shared/row-batcher';
 import { GoogleAdsRequestError } from './errors';
 
 export type GoogleAdsUploadService = 'click' | 'call' | 'enhancement';
@@ -74,6 +74,8 @@ export interface GoogleAdsBatcherOptions<S extends GoogleAdsUploadService> exten
   maxWaitMs?: number;
   /** A limiter shared with other batchers (GoogleAdsBatcherPool passes one); overrides the rate options. */
   limiter?: Bottleneck;
+  /** Told of every request a service's batcher sends (metrics). */
+  observerFor?: (service: GoogleAdsUploadService) => BatchObserver<GoogleAdsRowResult> | undefined;
 }
 
 /**
@@ -122,6 +124,7 @@ export class GoogleAdsBatcher<S extends GoogleAdsUploadService> {
       ownsLimiter: !opts.limiter,
       name: `Google Ads ${this.describe()}`,
       keyOf: (row) => rowKey(service, row),
+      ...(opts.observerFor?.(service) ? { observer: opts.observerFor(service) } : {}),
     });
   }
 

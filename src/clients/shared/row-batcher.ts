@@ -28,6 +28,28 @@ export interface RowBatcherOptions<Row, Result> {
    * repeats (DUPLICATE_ORDER_ID), and some refuse every copy.
    */
   keyOf?(row: Row): string | undefined;
+  /** Told of every request sent (rows, quota wait, answer time, results). */
+  observer?: BatchObserver<Result>;
+  /**
+   * Awaited once a request has its slot and its rows, before it is sent: a wait the quota imposes beyond the
+   * limiter (CM360's turns between processes). Counted as quota wait.
+   */
+  beforeSend?: () => Promise<void>;
+}
+
+/** What a batcher reports of each request it sent (metrics: src/metrics/relay.ts). */
+export interface BatchObserver<Result> {
+  /**
+   * One request: its rows, how long it waited for the rate limiter once it was ready to leave, how long the
+   * vendor took, and the rows' results (or the error that failed the whole request).
+   */
+  requestSent(sent: {
+    rows: number;
+    quotaWaitMs: number;
+    durationMs: number;
+    results?: Result[];
+    error?: unknown;
+  }): void;
 }
 
 export interface RowSubmitOptions {
@@ -58,6 +80,8 @@ function withdrawnError(name: string, signal: AbortSignal): Error {
 export class RowBatcher<Row, Result> {
   private queue: Pending<Row, Result>[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** When the pending request slot was booked with the limiter: its wait there is the quota wait. */
+  private bookedAt = 0;
   /** When the newest queued row joined: the queue is quiet once `lingerMs` has passed since. */
   private lastEnqueuedAt = 0;
   private readonly maxWaitMs: number;
@@ -183,6 +207,7 @@ export class RowBatcher<Row, Result> {
   private bookSlot(): void {
     this.clearTimer();
     this.slotBooked = true;
+    this.bookedAt = Date.now();
     const job = this.opts.limiter
       .schedule(() => this.sendNextBatch())
       .catch((err: unknown) => {
@@ -206,19 +231,39 @@ export class RowBatcher<Row, Result> {
     this.kick();
     if (batch.length === 0) return;
     const { rows, rowOf } = this.merge(batch);
+    if (this.opts.beforeSend) {
+      try {
+        await this.opts.beforeSend();
+      } catch (err) {
+        for (const p of batch) p.reject(err);
+        return;
+      }
+    }
+    const startedAt = Date.now();
+    const quotaWaitMs = Math.max(0, startedAt - this.bookedAt);
     let results: Result[];
     try {
       results = await this.opts.send(rows);
     } catch (err) {
+      this.observe({ rows: rows.length, quotaWaitMs, durationMs: Date.now() - startedAt, error: err });
       for (const p of batch) p.reject(err);
       return;
     }
+    this.observe({ rows: rows.length, quotaWaitMs, durationMs: Date.now() - startedAt, results });
     if (results.length !== rows.length) {
       const err = new Error(`${this.opts.name}: ${results.length} results for ${rows.length} rows`);
       for (const p of batch) p.reject(err);
       return;
     }
     batch.forEach((p, i) => p.resolve(results[rowOf[i]!] as Result));
+  }
+
+  private observe(sent: Parameters<BatchObserver<Result>['requestSent']>[0]): void {
+    try {
+      this.opts.observer?.requestSent(sent);
+    } catch {
+      // Metrics never fail a request.
+    }
   }
 
   /** The rows to send, each key once, and for each caller the index of its row among them. */

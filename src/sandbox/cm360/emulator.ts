@@ -6,16 +6,9 @@ import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CM360_MAX_CONVERSIONS_PER_REQUEST, MAX_USER_IDENTIFIERS, cm360ConversionKey } from '../../domain/cm360/types';
 import { FaultSwitch } from '../shared/fault-switch';
+import { cm360FaultSchema, type Cm360Fault } from './faults';
 
-export type Cm360Fault =
-  /** Whole requests fail with HTTP 5xx. */
-  | { type: 'server-error'; status?: 500 | 503; times?: number }
-  /** Whole requests fail with HTTP 403 and a usageLimits reason. */
-  | { type: 'quota'; reason: 'userRateLimitExceeded' | 'dailyLimitExceeded'; times?: number }
-  /** Rows (of one Floodlight configuration, or all) fail with PERMISSION_DENIED. */
-  | { type: 'permission-denied'; floodlightConfigurationId?: string }
-  /** Rows fail with INTERNAL. */
-  | { type: 'internal'; times?: number };
+export { cm360FaultSchema, CM360_FAULTS, type Cm360Fault } from './faults';
 
 export interface Cm360ConversionKeyFields {
   floodlightConfigurationId: string | number;
@@ -62,8 +55,58 @@ export interface Cm360Emulator {
   enhanced(): Map<string, Record<string, unknown>>;
   /** How many times each conversion (by key) was enhanced successfully: above 1, it was sent again. */
   enhancementCounts(): Map<string, number>;
+  /** Every conversion seen, with its rows' outcomes and counts (GET /_sandbox/conversions). */
+  conversions(opts?: { rows?: number }): Cm360ConversionsSummary;
+  /** Forgets the records, counts and enhanced bodies (POST /_sandbox/conversions/reset); captures stay. */
+  resetConversions(): void;
   close(): Promise<void>;
 }
+
+/**
+ * What became of one row: ENHANCED (batchupdate accepted it), INSERTED (batchinsert), its row error code
+ * (NOT_FOUND, INVALID_ARGUMENT, PERMISSION_DENIED, INTERNAL), or HTTP_<status> when the whole request failed.
+ */
+export type Cm360RowOutcome = string;
+
+export interface Cm360RowRecord {
+  key: string;
+  method: 'batchupdate' | 'batchinsert';
+  outcome: Cm360RowOutcome;
+  at: number;
+}
+
+/** One conversion, keyed as CM360 matches it: floodlight configuration, activity and ordinal. */
+export interface Cm360ConversionRecord {
+  key: string;
+  floodlightConfigurationId: string;
+  floodlightActivityId: string;
+  ordinal: string;
+  /** Successful batchupdates of this conversion: exactly 1 is "enhanced exactly once". */
+  enhanced: number;
+  /** Rows sent for it, whatever their outcome. */
+  attempts: number;
+  outcomes: Record<Cm360RowOutcome, number>;
+  lastOutcome: Cm360RowOutcome;
+  firstAt: number;
+  lastAt: number;
+}
+
+export interface Cm360ConversionsSummary {
+  /** Conversions with at least one row recorded. */
+  total: number;
+  enhancedOnce: number;
+  enhancedMoreThanOnce: number;
+  /** Seen, but no batchupdate row of it ever succeeded. */
+  neverEnhanced: number;
+  /** Rows recorded, by outcome. */
+  rowOutcomes: Record<Cm360RowOutcome, number>;
+  conversions: Cm360ConversionRecord[];
+  /** The most recent rows, oldest first (as many as asked for; the emulator keeps the last ROW_LOG_LIMIT). */
+  rows: Cm360RowRecord[];
+}
+
+/** Rows kept for GET /_sandbox/conversions?rows=N; the per-conversion counts are never cut. */
+const ROW_LOG_LIMIT = 10_000;
 
 const idSchema = z.union([z.string().min(1), z.number()]).transform(String);
 const captureSchema = z.object({
@@ -72,22 +115,6 @@ const captureSchema = z.object({
   ordinal: idSchema,
   atMs: z.number().optional(),
 });
-const timesSchema = z.number().int().positive().optional();
-export const cm360FaultSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('server-error'),
-    status: z.union([z.literal(500), z.literal(503)]).optional(),
-    times: timesSchema,
-  }),
-  z.object({
-    type: z.literal('quota'),
-    reason: z.enum(['userRateLimitExceeded', 'dailyLimitExceeded']),
-    times: timesSchema,
-  }),
-  z.object({ type: z.literal('permission-denied'), floodlightConfigurationId: idSchema.optional() }),
-  z.object({ type: z.literal('internal'), times: timesSchema }),
-]);
-
 interface RowError {
   code: string;
   message: string;
@@ -203,7 +230,59 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
   const captured = new Map<string, number>();
   const enhanced = new Map<string, Record<string, unknown>>();
   const enhancementCounts = new Map<string, number>();
-  const faults = new FaultSwitch<Cm360Fault>();
+  const faults = new FaultSwitch<Cm360Fault>(now);
+  const records = new Map<string, Cm360ConversionRecord>();
+  const rowLog: Cm360RowRecord[] = [];
+  const rowOutcomes: Record<string, number> = {};
+  const recordRow = (method: Cm360RowRecord['method'], c: unknown, outcome: Cm360RowOutcome) => {
+    if (!isObject(c) || ![c.floodlightConfigurationId, c.floodlightActivityId, c.ordinal].every(isPresent)) return;
+    const key = keyOf(c);
+    const at = now();
+    let record = records.get(key);
+    if (!record) {
+      record = {
+        key,
+        floodlightConfigurationId: String(c.floodlightConfigurationId),
+        floodlightActivityId: String(c.floodlightActivityId),
+        ordinal: String(c.ordinal),
+        enhanced: 0,
+        attempts: 0,
+        outcomes: {},
+        lastOutcome: outcome,
+        firstAt: at,
+        lastAt: at,
+      };
+      records.set(key, record);
+    }
+    record.attempts += 1;
+    if (method === 'batchupdate' && outcome === 'ENHANCED') record.enhanced += 1;
+    record.outcomes[outcome] = (record.outcomes[outcome] ?? 0) + 1;
+    record.lastOutcome = outcome;
+    record.lastAt = at;
+    rowOutcomes[outcome] = (rowOutcomes[outcome] ?? 0) + 1;
+    rowLog.push({ key, method, outcome, at });
+    if (rowLog.length > ROW_LOG_LIMIT) rowLog.splice(0, rowLog.length - ROW_LOG_LIMIT);
+  };
+  const conversions = (o: { rows?: number } = {}): Cm360ConversionsSummary => {
+    const all = [...records.values()].sort((a, b) => a.firstAt - b.firstAt || a.key.localeCompare(b.key));
+    const rows = Math.max(0, Math.min(o.rows ?? 100, ROW_LOG_LIMIT));
+    return {
+      total: all.length,
+      enhancedOnce: all.filter((r) => r.enhanced === 1).length,
+      enhancedMoreThanOnce: all.filter((r) => r.enhanced > 1).length,
+      neverEnhanced: all.filter((r) => r.enhanced === 0).length,
+      rowOutcomes: { ...rowOutcomes },
+      conversions: all.map((r) => ({ ...r, outcomes: { ...r.outcomes } })),
+      rows: rows === 0 ? [] : rowLog.slice(-rows),
+    };
+  };
+  const resetConversions = () => {
+    records.clear();
+    rowLog.length = 0;
+    for (const k of Object.keys(rowOutcomes)) delete rowOutcomes[k];
+    enhanced.clear();
+    enhancementCounts.clear();
+  };
   const capture = (key: Cm360ConversionKeyFields, atMs?: number) => {
     captured.set(
       cm360ConversionKey({
@@ -256,6 +335,10 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
       requests.push(record);
       const send = (status: number, payload: unknown) => {
         record.status = status;
+        // A request refused as a whole still says, per row, what happened to each conversion in it.
+        if (status !== 200 && isObject(req.body) && Array.isArray(req.body.conversions)) {
+          for (const c of req.body.conversions as unknown[]) recordRow(method, c, `HTTP_${status}`);
+        }
         return reply.code(status).send(payload);
       };
 
@@ -268,6 +351,28 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
       }
 
       const fault = faults.current;
+      if (fault?.type === 'auth') {
+        faults.spend();
+        return fault.status === 403
+          ? send(
+              403,
+              googleError(
+                403,
+                'PERMISSION_DENIED',
+                'Request had insufficient authentication scopes.',
+                'insufficientPermissions',
+              ),
+            )
+          : send(
+              401,
+              googleError(
+                401,
+                'UNAUTHENTICATED',
+                'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+                'authError',
+              ),
+            );
+      }
       if (fault?.type === 'server-error') {
         const status = fault.status ?? 500;
         faults.spend();
@@ -279,7 +384,7 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
         );
       }
       if (fault?.type === 'quota') {
-        const reason = fault.reason;
+        const reason = fault.reason ?? 'userRateLimitExceeded';
         faults.spend();
         const message = reason === 'dailyLimitExceeded' ? 'Daily Limit Exceeded' : 'User Rate Limit Exceeded';
         return send(403, googleError(403, 'PERMISSION_DENIED', message, reason, 'usageLimits'));
@@ -306,10 +411,14 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
         const errors = validateConversion(c);
         const conversion = c as Record<string, unknown>;
         if (errors.length === 0) errors.push(...(method === 'batchupdate' ? rowFaults(conversion) : []));
-        if (errors.length > 0) return { conversion, errors, kind: 'dfareporting#conversionStatus' };
+        if (errors.length > 0) {
+          recordRow(method, conversion, errors[0]?.code ?? 'INVALID_ARGUMENT');
+          return { conversion, errors, kind: 'dfareporting#conversionStatus' };
+        }
         const key = keyOf(conversion);
         if (method === 'batchinsert') {
           if (!captured.has(key)) captured.set(key, timestampMs(conversion));
+          recordRow(method, conversion, 'INSERTED');
         } else {
           let capturedAt = captured.get(key);
           if (capturedAt === undefined && autoCapture) {
@@ -317,6 +426,7 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
             captured.set(key, capturedAt);
           }
           if (capturedAt === undefined || now() < capturedAt + indexDelayMs) {
+            recordRow(method, conversion, 'NOT_FOUND');
             return {
               conversion,
               errors: [rowError('NOT_FOUND', 'The conversion was not found.')],
@@ -325,6 +435,7 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
           }
           enhanced.set(key, conversion);
           enhancementCounts.set(key, (enhancementCounts.get(key) ?? 0) + 1);
+          recordRow(method, conversion, 'ENHANCED');
         }
         return {
           conversion: { ...conversion, kind: 'dfareporting#conversion' },
@@ -382,6 +493,21 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
   });
   faults.registerRoutes(app, cm360FaultSchema);
   app.get('/_sandbox/enhanced', () => Object.fromEntries(enhanced));
+  // The proof of "enhanced exactly once": per conversion, how many rows were sent and what became of each.
+  app.get<{ Querystring: { rows?: string } }>('/_sandbox/conversions', (req, reply) => {
+    const parsed = z.coerce.number().int().nonnegative().optional().safeParse(req.query.rows);
+    if (!parsed.success) return reply.code(400).send({ error: 'rows is a whole number' });
+    return conversions({ rows: parsed.data });
+  });
+  app.get<{ Params: { key: string } }>('/_sandbox/conversions/:key', (req, reply) => {
+    const record = records.get(req.params.key);
+    if (!record) return reply.code(404).send({ error: `no rows recorded for conversion ${req.params.key}` });
+    return { ...record, rows: rowLog.filter((r) => r.key === req.params.key) };
+  });
+  app.post('/_sandbox/conversions/reset', (_req, reply) => {
+    resetConversions();
+    return reply.code(204).send();
+  });
 
   const host = opts.host ?? '127.0.0.1';
   await app.listen({ port: opts.port ?? 0, host });
@@ -396,6 +522,8 @@ export async function startCm360Emulator(opts: Cm360EmulatorOptions = {}): Promi
     setFault: (fault) => faults.set(fault),
     enhanced: () => new Map(enhanced),
     enhancementCounts: () => new Map(enhancementCounts),
+    conversions,
+    resetConversions,
     close: () => app.close(),
   };
 }

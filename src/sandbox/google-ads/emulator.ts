@@ -8,7 +8,17 @@ import { createRequire } from 'node:module';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { Enum, Root, type INamespace, type Type } from 'protobufjs';
+import Fastify from 'fastify';
+import { z } from 'zod';
 import { GOOGLE_ADS_MAX_ROWS_PER_REQUEST, GOOGLE_ADS_MAX_USER_IDENTIFIERS } from '../../domain/google-ads/types';
+import { faultDurationSchema } from '../shared/fault-switch';
+import {
+  googleAdsFaultSchema,
+  type GoogleAdsEmulatorMethod,
+  type GoogleAdsErrorSpec,
+  type GoogleAdsFault,
+  type GoogleAdsRowFaultKey,
+} from './faults';
 
 const V = 'google.ads.googleads.v25';
 const CLICK_SERVICE = `${V}.services.ConversionUploadService`;
@@ -17,9 +27,6 @@ const GOOGLE_ADS_SERVICE = `${V}.services.GoogleAdsService`;
 /** The trailer google-ads-api decodes into a GoogleAdsFailure (its `service.js` FAILURE_KEY). */
 export const GOOGLE_ADS_FAILURE_TRAILER = `${V}.errors.googleadsfailure-bin`;
 const FAILURE_TYPE_URL = `type.googleapis.com/${V}.errors.GoogleAdsFailure`;
-
-export type GoogleAdsEmulatorMethod =
-  'UploadClickConversions' | 'UploadCallConversions' | 'UploadConversionAdjustments' | 'Search' | 'SearchStream';
 
 /** Call conversion actions of the demo account (name → id): type UPLOAD_CALLS, status ENABLED. */
 export const DEMO_CALL_CONVERSION_ACTIONS: Readonly<Record<string, string>> = Object.freeze({
@@ -32,38 +39,14 @@ export const DEMO_REMOVED_CALL_CONVERSION_ACTIONS: Readonly<Record<string, strin
   'Old sales call': '6512349800',
 });
 
-/** An error_code the emulator should answer with, e.g. `{ category: 'conversion_upload_error', name: 'TOO_RECENT_EVENT' }`. */
-export interface GoogleAdsErrorSpec {
-  /** The ErrorCode oneof field. */
-  category: string;
-  /** A value of that field's enum. */
-  name: string;
-  message?: string;
-  /** Sent as details.quota_error_details.retry_delay. */
-  retryDelayMs?: number;
-}
-
-/** Which rows a row fault hits: click and adjustment rows by order id, call rows by caller id. */
-export type GoogleAdsRowFaultKey =
-  { orderId: string; callerId?: undefined } | { callerId: string; orderId?: undefined };
-
-export type GoogleAdsFault =
-  /** Rows with this order id or caller id fail with the given error (before de-duplication, after validation). */
-  | ({ type: 'row'; times?: number; method?: GoogleAdsEmulatorMethod } & GoogleAdsRowFaultKey & GoogleAdsErrorSpec)
-  /** Whole requests fail with a bare UNAVAILABLE status, as a load balancer would answer. */
-  | { type: 'unavailable'; times?: number; method?: GoogleAdsEmulatorMethod }
-  /** Whole requests fail with INTERNAL and internal_error.INTERNAL_ERROR in the failure trailer. */
-  | { type: 'internal'; times?: number; method?: GoogleAdsEmulatorMethod }
-  /** Whole requests fail with RESOURCE_EXHAUSTED and a quota_error (with retry_delay) in the trailer. */
-  | {
-      type: 'quota';
-      name?: 'RESOURCE_EXHAUSTED' | 'RESOURCE_TEMPORARILY_EXHAUSTED';
-      retryDelayMs?: number;
-      times?: number;
-      method?: GoogleAdsEmulatorMethod;
-    }
-  /** Anything else at request level: a gRPC status, with a GoogleAdsFailure trailer when `error` is given. */
-  | { type: 'request'; code: number; error?: GoogleAdsErrorSpec; times?: number; method?: GoogleAdsEmulatorMethod };
+export {
+  GOOGLE_ADS_FAULTS,
+  googleAdsFaultSchema,
+  type GoogleAdsEmulatorMethod,
+  type GoogleAdsErrorSpec,
+  type GoogleAdsFault,
+  type GoogleAdsRowFaultKey,
+} from './faults';
 
 export interface RecordedGoogleAdsRequest {
   method: GoogleAdsEmulatorMethod;
@@ -145,12 +128,19 @@ export interface GoogleAdsEmulatorOptions {
    * UploadCallConversions accepts their ids even when `conversionActions` leaves them out.
    */
   conversionActionNames?: Record<string, string>;
+  /**
+   * Port of the HTTP control API (PUT/GET/DELETE /_sandbox/fault, GET /_sandbox/uploaded), which gRPC cannot
+   * carry for a shell: 0 (default) picks a free port, `false` starts none.
+   */
+  controlPort?: number | false;
   now?: () => number;
 }
 
 export interface GoogleAdsEmulator {
   host: string;
   port: number;
+  /** `http://host:port` of the HTTP control API, unless it was switched off. */
+  controlUrl: string | undefined;
   /** Every request, oldest first. */
   requests: RecordedGoogleAdsRequest[];
   /** What was accepted (never validate_only requests), oldest first. */
@@ -163,9 +153,17 @@ export interface GoogleAdsEmulator {
    * Adds a fault. A row fault replaces an earlier one for the same order id or caller id; a
    * request-level fault replaces the earlier request-level fault. `undefined` clears every fault.
    */
-  setFault(fault: GoogleAdsFault | undefined): void;
+  setFault(fault: GoogleAdsFault | undefined, opts?: { forMs?: number }): void;
   clearFaults(): void;
+  /** The faults armed now, with the uses and time left. */
+  faults(): GoogleAdsFaultsState;
   close(): Promise<void>;
+}
+
+export interface GoogleAdsFaultsState {
+  /** The request-level fault, if any (its `times` is the uses left). */
+  request: (Exclude<GoogleAdsFault, { type: 'row' }> & { expiresAt?: number }) | null;
+  rows: (Extract<GoogleAdsFault, { type: 'row' }> & { expiresAt?: number })[];
 }
 
 interface Protos {
@@ -683,10 +681,16 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
   const enhancementKeys = new Set<string>();
   // Faults are copied so `times` counts down without touching the caller's object. Keyed
   // `order:<id>` or `caller:<id>`, so an order id and a caller id can never collide.
-  const rowFaults = new Map<string, Extract<GoogleAdsFault, { type: 'row' }>>();
+  const rowFaults = new Map<string, Extract<GoogleAdsFault, { type: 'row' }> & { expiresAt?: number }>();
   const rowFaultKey = (f: GoogleAdsRowFaultKey) =>
     f.callerId !== undefined ? `caller:${f.callerId}` : `order:${f.orderId}`;
-  let requestFault: Exclude<GoogleAdsFault, { type: 'row' }> | undefined;
+  let requestFault: (Exclude<GoogleAdsFault, { type: 'row' }> & { expiresAt?: number }) | undefined;
+  const expired = (f: { expiresAt?: number }) => f.expiresAt !== undefined && now() >= f.expiresAt;
+  const faultsState = (): GoogleAdsFaultsState => {
+    if (requestFault && expired(requestFault)) requestFault = undefined;
+    for (const [k, f] of rowFaults) if (expired(f)) rowFaults.delete(k);
+    return { request: requestFault ? { ...requestFault } : null, rows: [...rowFaults.values()].map((f) => ({ ...f })) };
+  };
   let nextJobId = 2n ** 31n;
   let nextRequestId = 1;
 
@@ -694,8 +698,9 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
     rowFaults.clear();
     requestFault = undefined;
   };
-  const setFault = (fault: GoogleAdsFault | undefined) => {
+  const setFault = (fault: GoogleAdsFault | undefined, o: { forMs?: number } = {}) => {
     if (!fault) return clearFaults();
+    const expiresAt = o.forMs === undefined ? undefined : now() + o.forMs;
     if (fault.times !== undefined && !(Number.isInteger(fault.times) && fault.times > 0)) {
       throw new RangeError('times must be a positive integer');
     }
@@ -704,14 +709,15 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
         throw new RangeError('a row fault needs exactly one of orderId and callerId');
       }
       checkErrorSpec(p, fault);
-      rowFaults.set(rowFaultKey(fault), { ...fault });
+      rowFaults.set(rowFaultKey(fault), { ...fault, ...(expiresAt === undefined ? {} : { expiresAt }) });
     } else {
       if (fault.type === 'request' && fault.error) checkErrorSpec(p, fault.error);
-      requestFault = { ...fault };
+      requestFault = { ...fault, ...(expiresAt === undefined ? {} : { expiresAt }) };
     }
   };
 
   const takeRequestFault = (method: GoogleAdsEmulatorMethod) => {
+    if (requestFault && expired(requestFault)) requestFault = undefined;
     const f = requestFault;
     if (!f || (f.method && f.method !== method)) return undefined;
     if (f.times !== undefined) {
@@ -727,6 +733,10 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
   ): RowErr[] | undefined => {
     const id = 'orderId' in key ? key.orderId : key.callerId;
     const f = id === undefined ? undefined : rowFaults.get('orderId' in key ? `order:${id}` : `caller:${id}`);
+    if (f && expired(f)) {
+      rowFaults.delete(rowFaultKey(f));
+      return undefined;
+    }
     if (!f || (f.method && f.method !== method)) return undefined;
     if (f.times !== undefined) {
       f.times -= 1;
@@ -780,6 +790,25 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
               retryDelayMs: fault.retryDelayMs,
             },
           ]);
+          return true;
+        case 'auth':
+          if (fault.status === 'PERMISSION_DENIED') {
+            failRequest(record, callback, grpc.status.PERMISSION_DENIED, [
+              {
+                category: 'authorization_error',
+                name: 'USER_PERMISSION_DENIED',
+                message: "User doesn't have permission to access customer.",
+              },
+            ]);
+          } else {
+            failRequest(record, callback, grpc.status.UNAUTHENTICATED, [
+              {
+                category: 'authentication_error',
+                name: 'OAUTH_TOKEN_INVALID',
+                message: 'Oauth token is invalid.',
+              },
+            ]);
+          }
           return true;
         case 'request':
           failRequest(
@@ -1318,16 +1347,62 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
     ),
   );
 
+  const control = opts.controlPort === false ? undefined : Fastify({ logger: false });
+  let controlUrl: string | undefined;
+  if (control) {
+    control.put('/_sandbox/fault', (req, reply) => {
+      if (req.body === null || req.body === undefined) {
+        clearFaults();
+        return reply.code(204).send();
+      }
+      const parsed = googleAdsFaultSchema.safeParse(req.body);
+      if (!parsed.success) return reply.code(400).send({ error: z.prettifyError(parsed.error) });
+      const duration = faultDurationSchema.safeParse(req.body);
+      if (!duration.success) return reply.code(400).send({ error: z.prettifyError(duration.error) });
+      try {
+        setFault(parsed.data, duration.data);
+      } catch (err) {
+        // An error_code the protos do not know, caught by the same check as in-process callers get.
+        if (err instanceof RangeError) return reply.code(400).send({ error: err.message });
+        throw err;
+      }
+      return reply.code(204).send();
+    });
+    control.delete('/_sandbox/fault', (_req, reply) => {
+      clearFaults();
+      return reply.code(204).send();
+    });
+    control.get('/_sandbox/fault', () => faultsState());
+    control.get('/_sandbox/uploaded', () => ({
+      clicks: clicks.length,
+      calls: calls.length,
+      enhancements: enhancements.length,
+      requests: requests.length,
+    }));
+    try {
+      await control.listen({ port: opts.controlPort || 0, host });
+    } catch (err) {
+      server.forceShutdown();
+      throw err;
+    }
+    const address = control.server.address();
+    const controlPort = typeof address === 'object' && address ? address.port : opts.controlPort;
+    controlUrl = `http://${host.includes(':') ? `[${host}]` : host}:${controlPort}`;
+  }
+
   let closed: Promise<void> | undefined;
   const close = () => {
-    closed ??= new Promise<void>((resolve) => {
-      // Clients keep their channels open; give calls in flight a moment, then cut the rest.
-      const force = setTimeout(() => server.forceShutdown(), 1000);
-      server.tryShutdown(() => {
-        clearTimeout(force);
-        resolve();
-      });
-    });
+    closed ??= Promise.all([
+      control?.close(),
+      new Promise<void>((resolve) => {
+        // Clients keep their channels open; give calls in flight a moment, then cut the rest.
+        const force = setTimeout(() => server.forceShutdown(), 1000);
+        server.tryShutdown(() => {
+          clearTimeout(force);
+          resolve();
+        });
+      }),
+    ]).then(() => undefined);
     return closed;
   };
 
@@ -1336,8 +1411,10 @@ export async function startGoogleAdsEmulator(opts: GoogleAdsEmulatorOptions = {}
     port,
     requests,
     uploaded: () => ({ clicks: [...clicks], calls: [...calls], enhancements: [...enhancements] }),
+    controlUrl,
     setFault,
     clearFaults,
+    faults: faultsState,
     close,
   };
 }

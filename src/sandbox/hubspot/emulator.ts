@@ -12,12 +12,9 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { FaultSwitch } from '../shared/fault-switch';
+import { hubSpotFaultSchema, type HubSpotEmulatorFault } from './faults';
 
-export type HubSpotEmulatorFault =
-  /** Requests fail with 429 and HubSpot's body for the policy. */
-  | { type: 'rate-limit'; policy: 'TEN_SECONDLY_ROLLING' | 'DAILY'; times?: number }
-  /** Requests fail with HTTP 5xx. */
-  | { type: 'server-error'; status?: 500 | 502 | 503 | 504; times?: number };
+export { HUBSPOT_FAULTS, hubSpotFaultSchema, type HubSpotEmulatorFault } from './faults';
 
 export type HubSpotObjectType = 'contacts' | 'companies' | 'deals' | 'calls';
 /** What seeding accepts; HubSpot stores every value as a string, so numbers and booleans are written as text. */
@@ -445,19 +442,6 @@ const seedFormSubmissionSchema = z.object({
   values: z.union([z.record(z.string().min(1), z.string()), z.array(formFieldSchema)]),
   pageUrl: z.string().optional(),
 });
-const timesSchema = z.number().int().positive().optional();
-export const hubSpotFaultSchema = z.discriminatedUnion('type', [
-  z.object({
-    type: z.literal('rate-limit'),
-    policy: z.enum(['TEN_SECONDLY_ROLLING', 'DAILY']),
-    times: timesSchema,
-  }),
-  z.object({
-    type: z.literal('server-error'),
-    status: z.union([z.literal(500), z.literal(502), z.literal(503), z.literal(504)]).optional(),
-    times: timesSchema,
-  }),
-]);
 const filterValueSchema = z.union([z.string(), z.number(), z.boolean()]).transform(String);
 const searchSchema = z.object({
   filterGroups: z
@@ -730,7 +714,7 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
   const dealContacts = new Map<string, Set<string>>();
   /** Call id → its associated contact and deal ids. */
   const callLinks = new Map<string, { contacts: Set<string>; deals: Set<string> }>();
-  const faults = new FaultSwitch<HubSpotEmulatorFault>();
+  const faults = new FaultSwitch<HubSpotEmulatorFault>(now);
   // A bigint: a seeded id past 2^53 would otherwise make the next assigned ids collide.
   let nextId = 1_000_000n;
   const synthetic: Partial<
@@ -1117,7 +1101,19 @@ export async function startHubSpotEmulator(opts: HubSpotEmulatorOptions = {}): P
     recordOf.set(req, record);
 
     const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '')?.[1];
-    if (!token || (opts.accessToken !== undefined && token !== opts.accessToken)) {
+    const authFault = faults.current?.type === 'auth' ? faults.current : undefined;
+    if (authFault) faults.spend();
+    if (authFault?.status === 403) {
+      return reply
+        .code(403)
+        .send(
+          hubSpotError(
+            "This app hasn't been granted all required scopes to make this call. Read more about required scopes here: https://developers.hubspot.com/scopes.",
+            'MISSING_SCOPES',
+          ),
+        );
+    }
+    if (authFault || !token || (opts.accessToken !== undefined && token !== opts.accessToken)) {
       return reply
         .code(401)
         .send(

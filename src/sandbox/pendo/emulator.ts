@@ -10,36 +10,13 @@ import { randomUUID } from 'node:crypto';
 import Fastify from 'fastify';
 import { z } from 'zod';
 import { FaultSwitch } from '../shared/fault-switch';
+import { pendoFaultSchema, type PendoEmulatorFault } from './faults';
 
 export type PendoKind = 'visitor' | 'account';
 export type PendoFieldType = 'string' | 'boolean' | 'float' | 'time';
 type Value = string | number | boolean;
 
-export type PendoEmulatorFault =
-  | { type: 'busy'; times?: number }
-  | { type: 'rate-limit'; times?: number; retryAfterSeconds?: number }
-  | { type: 'server-error'; status?: 500 | 502 | 503; times?: number }
-  /** The integration key refused (revoked, or read-only: 403), as a key an operator must replace. */
-  | { type: 'auth'; status?: 401 | 403; times?: number };
-
-export const pendoFaultSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('busy'), times: z.number().int().positive().optional() }),
-  z.object({
-    type: z.literal('rate-limit'),
-    times: z.number().int().positive().optional(),
-    retryAfterSeconds: z.number().int().positive().optional(),
-  }),
-  z.object({
-    type: z.literal('server-error'),
-    status: z.union([z.literal(500), z.literal(502), z.literal(503)]).optional(),
-    times: z.number().int().positive().optional(),
-  }),
-  z.object({
-    type: z.literal('auth'),
-    status: z.union([z.literal(401), z.literal(403)]).optional(),
-    times: z.number().int().positive().optional(),
-  }),
-]);
+export { PENDO_FAULTS, pendoFaultSchema, type PendoEmulatorFault } from './faults';
 
 /** Ids `${prefix}0` … `${prefix}${count - 1}` exist without being stored; their writes are only counted. */
 export interface PendoSyntheticIds {
