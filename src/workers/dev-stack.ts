@@ -24,7 +24,9 @@ import {
 } from '../sandbox/stack-file';
 import { ensureNamespaceRetention, RELAY_RETENTION_DAYS } from '../temporal/namespace';
 import { RELAY_SEARCH_ATTRIBUTES } from '../workflows/search-attributes';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { startApi, startWorker, type RunningApi, type RunningWorker } from './composition';
+import { WORKFLOW_BUNDLE_OPTIONS } from './relay-worker';
 
 /** The api key `npm start` uses when RELAY_API_KEY is unset (and the CLI's default). */
 export const DEV_API_KEY = 'relay-dev-key';
@@ -279,11 +281,16 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
   process.once('SIGTERM', () => void stopAll(0));
 
   try {
+    // The workflows are bundled here, quietly (webpack's report is a screenful), while the server starts.
+    const bundle = bundleWorkflowCode({ ...WORKFLOW_BUNDLE_OPTIONS, logger: new DefaultLogger('WARN') });
     await waitForTemporal(env.TEMPORAL_ADDRESS, env.TEMPORAL_NAMESPACE, temporal.child);
     worker = await startWorker(env, {
       onSchedule: (outcome, id) => {
         if (outcome !== 'absent') notes.push(`Schedule "${id}" ${outcome}`);
       },
+      workflowBundle: await bundle,
+      // The SDK's lines in the relay's log format, and its metrics on the worker's /metrics.
+      installRuntime: true,
     });
     api = await startApi(env);
   } catch (err) {
