@@ -36,6 +36,7 @@ import {
 import { ApiCallError, runPendoPreview, runPendoStatus, runPendoSync, type ApiTarget } from './pendo';
 import { runCallsImport, runCallsPull, runCallsReport } from './calls';
 import { runEventsList, runEventsValidate } from './events';
+import { collectStats, statsTable } from './stats';
 import { runIdentifiersHash } from './identifiers-hash';
 
 const USAGE = `usage: relay <command>
@@ -76,6 +77,9 @@ const USAGE = `usage: relay <command>
   events validate [file]
                         every problem of a definitions file; exit 1 on errors
   identifiers hash      JSON lines of plaintext user data on stdin → CM360 userIdentifiers on stdout
+  stats [--since 24h] [--json]
+                        per flow, the workflows started since then by execution status, how many went the
+                        plain way, and the others by RelayStatus / RelayReason (Temporal visibility only)
   hubspot send lifecycle --contact ID --stage STAGE [--portal ID] [--occurred-at TIME]
                         a lifecycle-stage change as HubSpot's webhook sends it, signed v3 (HUBSPOT_CLIENT_SECRET)
   hubspot send form FILE.json
@@ -370,6 +374,24 @@ async function main(argv: string[]): Promise<number> {
       }
       break;
     }
+    case 'stats': {
+      const { values } = parseArgs({
+        args: [sub, ...rest].filter((a): a is string => a !== undefined),
+        options: { since: { type: 'string', default: '24h' }, json: { type: 'boolean', default: false } },
+      });
+      let sinceMs: number;
+      try {
+        sinceMs = msToNumber((values.since ?? '24h') as Parameters<typeof msToNumber>[0]);
+      } catch {
+        console.error('--since is a duration, e.g. 24h or 7d');
+        return 2;
+      }
+      return runStats(loadConfig(process.env), {
+        sinceMs,
+        sinceLabel: values.since ?? '24h',
+        json: values.json ?? false,
+      });
+    }
     case 'identifiers': {
       if (sub !== 'hash') break;
       const env = loadConfig(process.env);
@@ -394,6 +416,20 @@ function apiTarget(env: Env): ApiTarget {
     url: env.RELAY_API_URL ?? `http://${env.RELAY_HTTP_HOST}:${env.RELAY_HTTP_PORT}`,
     apiKey: env.RELAY_API_KEY ?? DEV_API_KEY,
   };
+}
+
+async function runStats(env: Env, opts: { sinceMs: number; sinceLabel: string; json: boolean }): Promise<number> {
+  const temporal = temporalConnectionSettings(process.env);
+  const connection = await Connection.connect(temporal.clientOptions);
+  try {
+    // Visibility only: no payload is read, so no codec is needed.
+    const client = new Client({ connection, namespace: temporal.namespace });
+    const stats = await collectStats(client, Date.now() - opts.sinceMs);
+    process.stdout.write(opts.json ? `${JSON.stringify(stats, null, 2)}\n` : statsTable(stats, opts.sinceLabel));
+    return 0;
+  } finally {
+    await connection.close();
+  }
 }
 
 async function applySchedules(env: Env, which: 'pendo' | 'calls'): Promise<number> {
