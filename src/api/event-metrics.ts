@@ -3,6 +3,7 @@
 // refused when its status says so.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { RelayMetrics } from '../metrics/relay';
+import { CALLS_ROUTE } from './calls-routes';
 
 /** Events of one request, as the route judged them. */
 export interface EventsNote {
@@ -21,7 +22,7 @@ const SOURCES: Record<string, string> = {
   'POST /v1/cm360/conversions': 'cm360',
   'POST /webhooks/hubspot': 'hubspot_webhook',
   'POST /webhooks/hubspot/forms': 'hubspot_form',
-  'POST /v1/google-ads/calls': 'calls',
+  [`POST ${CALLS_ROUTE}`]: 'calls',
 };
 
 /** A route's own count of the events in its request. */

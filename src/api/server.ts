@@ -1,11 +1,6 @@
 // The HTTP api: authentication, body limits and error shapes shared by every route.
 import type { PayloadCodec } from '@temporalio/common';
-import Fastify, {
-  LogController,
-  type FastifyBaseLogger,
-  type FastifyInstance,
-  type FastifyServerOptions,
-} from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { bearerMatches } from './auth';
 import { registerCallRoutes, type CallRouteOptions } from './calls-routes';
@@ -35,10 +30,9 @@ export interface ApiOptions {
   pendo?: PendoRouteOptions;
   /** Call conversion imports (Flow C); without a config they answer 503 saying what is missing. */
   calls?: CallRouteOptions;
-  logger?: FastifyServerOptions['logger'];
   /**
-   * The process's logger (src/logging/logger.ts), used instead of `logger`: every request is one line at debug
-   * (method, path with the codec token masked, status, time), so a Web UI decoding payloads writes nothing at info.
+   * The process's logger (src/logging/logger.ts): every request is one line at debug, so a Web UI decoding
+   * payloads writes nothing at info. Without one the api logs nothing.
    */
   log?: Logger;
   /** The process's metrics: what the routes received and refused, served on GET /metrics. */
@@ -46,46 +40,30 @@ export interface ApiOptions {
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
-/** Request logs never carry a secret: the codec token a Web UI puts in the path is masked. */
-function withRedactedUrls(logger: NonNullable<ApiOptions['logger']>): ApiOptions['logger'] {
-  if (logger === false) return false;
-  const base = logger === true ? {} : logger;
-  return {
-    ...base,
-    serializers: {
-      ...base.serializers,
-      req: (req: { method: string; url: string }) => ({ method: req.method, url: redactCodecPath(req.url) }),
-    },
-  };
-}
-
 export function buildApi(opts: ApiOptions): FastifyInstance {
-  const app: FastifyInstance = opts.log
-    ? Fastify({
-        bodyLimit: opts.maxBodyBytes,
-        loggerInstance: opts.log as unknown as FastifyBaseLogger,
-        // Fastify's own two lines a request are off: the onResponse hook below writes one, at debug.
-        logController: new LogController({ disableRequestLogging: true }),
-      })
-    : Fastify({
-        bodyLimit: opts.maxBodyBytes,
-        // Fastify's request logs carry method, url and status only: no headers (secrets), no bodies (personal data).
-        logger: withRedactedUrls(opts.logger ?? false),
-      });
-  if (opts.log) {
-    app.addHook('onResponse', (request, reply, done) => {
-      request.log.debug(
-        {
-          method: request.method,
-          url: redactCodecPath(request.url),
-          status: reply.statusCode,
-          ms: Math.round(reply.elapsedTime),
-        },
-        'request',
-      );
-      done();
-    });
-  }
+  // Fastify's own two lines a request are off (logController); the onResponse hook below writes one, at debug,
+  // with method, path (the codec token a Web UI puts there masked), status and time: no headers, no bodies.
+  const app: FastifyInstance = Fastify({
+    bodyLimit: opts.maxBodyBytes,
+    ...(opts.log
+      ? {
+          loggerInstance: opts.log as unknown as FastifyBaseLogger,
+          logController: new LogController({ disableRequestLogging: true }),
+        }
+      : { logger: false }),
+  });
+  app.addHook('onResponse', (request, reply, done) => {
+    request.log.debug(
+      {
+        method: request.method,
+        url: redactCodecPath(request.url),
+        status: reply.statusCode,
+        ms: Math.round(reply.elapsedTime),
+      },
+      'request',
+    );
+    done();
+  });
 
   registerJsonBodies(app);
 

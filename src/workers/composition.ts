@@ -381,8 +381,8 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
   const log = opts.installRuntime
     ? createLogger({ level: env.RELAY_LOG_LEVEL, format: env.RELAY_LOG_FORMAT, name: 'worker' })
     : undefined;
-  const warnEarly = opts.warn ?? (log ? (line: string) => log.warn(line) : (line: string) => console.warn(line));
-  const sdkMetrics = log ? installRelayRuntime(env, log, warnEarly) : undefined;
+  const warn = opts.warn ?? (log ? (line: string) => log.warn(line) : (line: string) => console.warn(line));
+  const sdkMetrics = log ? installRelayRuntime(env, log, warn) : undefined;
   const connection = await NativeConnection.connect(temporal.workerOptions);
   const dataConverter = relayDataConverter(codec);
   const client = new Client({ connection, namespace: temporal.namespace, dataConverter });
@@ -427,7 +427,6 @@ export async function startWorker(env: Env, opts: StartWorkerOptions = {}): Prom
     },
     ...(opts.workflowBundle ? { workflowBundle: opts.workflowBundle } : {}),
   });
-  const warn = warnEarly;
   if (roles.includes('workflows')) {
     void checkPendoProperties(pendoDeps, warn);
     await applySchedules(client, env, file, opts.onSchedule);

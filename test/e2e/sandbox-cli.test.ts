@@ -6,6 +6,7 @@ import { startCm360Emulator, type Cm360Emulator } from '../../src/sandbox/cm360'
 import { startGoogleAdsEmulator, type GoogleAdsEmulator } from '../../src/sandbox/google-ads';
 import { DEMO_PENDO, startHubSpotEmulator, type HubSpotEmulator } from '../../src/sandbox/hubspot';
 import { startPendoEmulator, type PendoEmulator } from '../../src/sandbox/pendo';
+import { batchupdateConversion } from '../helpers/cm360';
 import { runRelay } from '../helpers/cli';
 
 const BATCHUPDATE = '/dfareporting/v5/userprofiles/4242/conversions/batchupdate';
@@ -41,17 +42,7 @@ describe('relay sandbox', () => {
       headers: { 'content-type': 'application/json', authorization: 'Bearer sandbox' },
       body: JSON.stringify({
         kind: 'dfareporting#conversionsBatchUpdateRequest',
-        conversions: [
-          {
-            matchId: `m-${ordinal}`,
-            ordinal,
-            timestampMicros: String(BigInt(Date.now() - 3_600_000) * 1000n),
-            floodlightActivityId: '8888',
-            floodlightConfigurationId: '99999',
-            quantity: '1',
-            value: 10,
-          },
-        ],
+        conversions: [batchupdateConversion(ordinal)],
       }),
     }).then((r) => r.status);
 

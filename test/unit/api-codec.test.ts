@@ -1,6 +1,7 @@
 // The codec endpoints the Web UI calls from the browser: CORS for the UI's origins, authorization (the codec
 // token in a header or the path, or the api key), 4xx for what cannot be decoded, and a real encode/decode
 // round trip through HTTP.
+import { createLogger } from '../../src/logging/logger';
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { Client, Connection } from '@temporalio/client';
@@ -18,7 +19,11 @@ const app = buildApi({
   maxBodyBytes: 1024 * 1024,
   cm360: { temporal: new Client({ connection }), taskQueue: 'x', profileId: 'p', timing: DEFAULT_CM360_TIMING },
   codec: { codec: testCodec(), corsOrigins: origins, token: 'codec-token-0123456789' },
-  logger: { level: 'info', stream: { write: (line: string) => void logLines.push(line) } },
+  log: createLogger({
+    level: 'debug',
+    format: 'json',
+    destination: { write: (line: string) => void logLines.push(line) },
+  }),
 });
 const TOKEN = { authorization: 'Bearer codec-token-0123456789' };
 after(async () => {

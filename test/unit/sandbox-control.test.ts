@@ -7,17 +7,9 @@ import { startCm360Emulator, type Cm360Emulator } from '../../src/sandbox/cm360'
 import { startGoogleAdsEmulator, type GoogleAdsEmulator } from '../../src/sandbox/google-ads';
 import { startHubSpotEmulator, type HubSpotEmulator } from '../../src/sandbox/hubspot';
 import { FaultSwitch } from '../../src/sandbox/shared/fault-switch';
+import { batchupdateConversion } from '../helpers/cm360';
 
 const BATCHUPDATE = '/dfareporting/v5/userprofiles/4242/conversions/batchupdate';
-const conversion = (ordinal: string) => ({
-  matchId: `m-${ordinal}`,
-  ordinal,
-  timestampMicros: String(BigInt(Date.now() - 3_600_000) * 1000n),
-  floodlightActivityId: '8888',
-  floodlightConfigurationId: '99999',
-  quantity: '1',
-  value: 10,
-});
 
 async function call(base: string, method: string, path: string, body?: unknown, auth = true) {
   const res = await fetch(`${base}${path}`, {
@@ -34,7 +26,7 @@ async function call(base: string, method: string, path: string, body?: unknown, 
 const update = (emu: Cm360Emulator, ordinals: string[]) =>
   call(emu.apiRoot, 'POST', BATCHUPDATE, {
     kind: 'dfareporting#conversionsBatchUpdateRequest',
-    conversions: ordinals.map(conversion),
+    conversions: ordinals.map((o) => batchupdateConversion(o)),
   });
 
 describe('parseFaultCommand', () => {
