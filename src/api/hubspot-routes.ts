@@ -113,6 +113,10 @@ const formSubmissionSchema = z.strictObject({
 
 const START_CONCURRENCY = 32;
 
+/**
+ * The URL HubSpot signed: RELAY_PUBLIC_URL plus the path, else the request's scheme and host, which are a trusted
+ * proxy's X-Forwarded-Proto and X-Forwarded-Host under RELAY_TRUST_PROXY and the connection's own otherwise.
+ */
 function fullUrl(request: FastifyRequest, publicUrl: string | undefined): string {
   const base = publicUrl?.replace(/\/$/, '') ?? `${request.protocol}://${request.host}`;
   return `${base}${request.url}`;
@@ -211,7 +215,7 @@ export function registerHubSpotRoutes(app: FastifyInstance, opts: HubSpotRouteOp
         checked,
         hint: opts.publicUrl
           ? 'HubSpot signs the URL it calls; RELAY_PUBLIC_URL must be that URL without the path'
-          : 'HubSpot signs the URL it calls; behind a proxy, set RELAY_PUBLIC_URL to that URL without the path',
+          : "HubSpot signs the URL it calls; behind a proxy, set RELAY_PUBLIC_URL to that URL without the path, or RELAY_TRUST_PROXY to the proxy's address so its X-Forwarded-Proto and X-Forwarded-Host count",
       });
       return false;
     };

@@ -37,6 +37,11 @@ export interface ApiOptions {
   log?: Logger;
   /** The process's metrics: what the routes received and refused, served on GET /metrics. */
   metrics?: RelayMetrics;
+  /**
+   * Fastify's trustProxy (RELAY_TRUST_PROXY): whose X-Forwarded-Proto, -Host and -For make request.protocol,
+   * request.host and request.ip. Default false: the connection's own, whatever a caller claims.
+   */
+  trustProxy?: boolean | string[];
 }
 
 const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -45,6 +50,9 @@ export function buildApi(opts: ApiOptions): FastifyInstance {
   // with method, path (the codec token a Web UI puts there masked), status and time: no headers, no bodies.
   const app: FastifyInstance = Fastify({
     bodyLimit: opts.maxBodyBytes,
+    // Everything that reads the caller's scheme or host (the URL a HubSpot signature covers, and the URL a 401
+    // says it checked) goes through request.protocol and request.host, so one setting decides for all of it.
+    trustProxy: opts.trustProxy ?? false,
     ...(opts.log
       ? {
           loggerInstance: opts.log as unknown as FastifyBaseLogger,

@@ -88,6 +88,23 @@ export function runHubSpotSign(
   return 0;
 }
 
+/** Posts `body` to `path`, signed v3 for the URL the api checks (with another secret, to show a refusal). */
+export async function postSigned(
+  target: HubSpotTarget,
+  path: string,
+  body: string,
+  secret = target.secret,
+): Promise<{ url: string; status: number; text: string }> {
+  const url = checkedUrl(target, path);
+  const headers = signatureHeaders(secret, 'POST', url, body);
+  const res = await fetch(`${trimSlash(target.apiUrl)}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  return { url, status: res.status, text: await res.text() };
+}
+
 /** `relay hubspot send …`: posts `body` signed to `path` and prints the api's answer; 0 when it was accepted. */
 export async function runHubSpotSend(
   target: HubSpotTarget,
@@ -95,23 +112,16 @@ export async function runHubSpotSend(
   out: NodeJS.WritableStream,
   err: NodeJS.WritableStream,
 ): Promise<number> {
-  const url = checkedUrl(target, opts.path);
-  const headers = signatureHeaders(target.secret, 'POST', url, opts.body);
-  let res: Response;
+  let res: Awaited<ReturnType<typeof postSigned>>;
   try {
-    res = await fetch(`${trimSlash(target.apiUrl)}${opts.path}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: opts.body,
-    });
+    res = await postSigned(target, opts.path, opts.body);
   } catch (e) {
     err.write(`the api at ${target.apiUrl} did not answer: ${(e as Error).message} (is \`npm start\` running?)\n`);
     return 1;
   }
-  const text = await res.text();
-  err.write(`POST ${url} (signed v3) → ${res.status}\n`);
-  out.write(`${pretty(text)}\n`);
-  return res.ok ? 0 : 1;
+  err.write(`POST ${res.url} (signed v3) → ${res.status}\n`);
+  out.write(`${pretty(res.text)}\n`);
+  return res.status >= 200 && res.status < 300 ? 0 : 1;
 }
 
 function pretty(text: string): string {

@@ -1,5 +1,4 @@
 // `relay <command>`: the command-line composition root. It alone hands process.env to loadConfig.
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { ConfigError, loadConfig } from '../config/env';
@@ -22,7 +21,7 @@ import {
 import { projectRoot } from '../dev/temporal-binaries';
 import { GOOGLE_ADS_CONTROL_PORT_OFFSET } from '../sandbox/catalog';
 import { loadCm360Emulator, loadGoogleAdsEmulator, loadHubSpotEmulator, loadPendoEmulator } from '../sandbox/lazy';
-import { readSandboxStackFile } from '../sandbox/stack-file';
+import { readSandboxStackFile, stackDataDir } from '../sandbox/stack-file';
 import { runCm360Conversions, runSandboxFault, runSandboxFaults, sandboxTargets } from './sandbox';
 import {
   FORMS_PATH,
@@ -38,6 +37,7 @@ import { runCallsImport, runCallsPull, runCallsReport } from './calls';
 import { runEventsList, runEventsValidate } from './events';
 import { collectStats, statsTable } from './stats';
 import { runIdentifiersHash } from './identifiers-hash';
+import { demoStack, runDemo } from './demo';
 
 const USAGE = `usage: relay <command>
 
@@ -55,8 +55,8 @@ const USAGE = `usage: relay <command>
                         the Pendo metadata API emulator, with the demo visitors and accounts
   sandbox faults        every emulator's faults, one line each, and what is set now on the running stack's
   sandbox fault <cm360|hubspot|google-ads|pendo> <fault> [key=value ...] [--count N | --for 30s]
-                        set a fault on a running emulator (npm start's, found through .data/sandbox.json, or
-                        <EMULATOR>_SANDBOX_URL); "sandbox fault <emulator> clear" clears it
+                        set a fault on a running emulator (npm start's, found through sandbox.json in
+                        RELAY_DATA_DIR, default .data/, or <EMULATOR>_SANDBOX_URL); "sandbox fault <emulator> clear" clears it
   sandbox cm360 conversions [reset] [--json] [--exactly-once]
                         the CM360 emulator's record: per conversion, rows sent and each outcome, and how many
                         were enhanced once, more than once, never; reset forgets it
@@ -77,6 +77,9 @@ const USAGE = `usage: relay <command>
   events validate [file]
                         every problem of a definitions file; exit 1 on errors
   identifiers hash      JSON lines of plaintext user data on stdin → CM360 userIdentifiers on stdout
+  demo [--no-wait] [--timeout 3m] [--json]
+                        against the running npm start stack: every flow with signed demo events, one plain success
+                        and one failure path each, followed to their outcome; prints the Web UI links and saved queries
   stats [--since 24h] [--json]
                         per flow, the workflows started since then by execution status, how many went the
                         plain way, and the others by RelayStatus / RelayReason (Temporal visibility only)
@@ -131,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
     case 'sandbox': {
       if (sub === 'fault' || sub === 'faults' || (sub === 'cm360' && rest[0] === 'conversions')) {
         const env = loadConfig(process.env);
-        const targets = sandboxTargets(process.env, env, readSandboxStackFile(join(projectRoot, '.data')));
+        const targets = sandboxTargets(env, readSandboxStackFile(stackDataDir(env, projectRoot)));
         if (sub === 'fault') return runSandboxFault(targets, rest, process.stdout, process.stderr);
         if (sub === 'faults') return runSandboxFaults(targets, process.stdout);
         const { values, positionals } = parseArgs({
@@ -373,6 +376,41 @@ async function main(argv: string[]): Promise<number> {
         return runHubSpotSend(target, { path: FORMS_PATH, body: readBody(rest[1]) }, process.stdout, process.stderr);
       }
       break;
+    }
+    case 'demo': {
+      const { values } = parseArgs({
+        args: [sub, ...rest].filter((a): a is string => a !== undefined),
+        options: {
+          'no-wait': { type: 'boolean', default: false },
+          timeout: { type: 'string', default: '3m' },
+          json: { type: 'boolean', default: false },
+        },
+      });
+      let timeoutMs: number;
+      try {
+        timeoutMs = msToNumber((values.timeout ?? '3m') as Parameters<typeof msToNumber>[0]);
+      } catch {
+        console.error('--timeout is a duration, e.g. 3m or 90s');
+        return 2;
+      }
+      const env = loadConfig(process.env);
+      const stack = demoStack(process.env, env);
+      if (typeof stack === 'string') {
+        console.error(stack);
+        return 1;
+      }
+      try {
+        return await runDemo(
+          stack,
+          { wait: !(values['no-wait'] ?? false), timeoutMs, json: values.json ?? false },
+          process.stdout,
+          process.stderr,
+        );
+      } catch (err) {
+        if (!(err instanceof ApiCallError)) throw err;
+        console.error(err.message);
+        return 1;
+      }
     }
     case 'stats': {
       const { values } = parseArgs({

@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
+import type { Env } from '../config/env';
 import {
   GOOGLE_ADS_CONTROL_PORT_OFFSET,
   SANDBOX_EMULATORS,
@@ -21,19 +22,14 @@ export interface SandboxTarget {
 }
 export type SandboxTargets = Record<SandboxEmulatorName, SandboxTarget | { missing: string }>;
 
-/** Explicit control URLs win over the stack file; the CLI's own variables, read only here. */
-export const sandboxUrlEnvSchema = z.object({
-  CM360_SANDBOX_URL: z.url().optional(),
-  HUBSPOT_SANDBOX_URL: z.url().optional(),
-  GOOGLE_ADS_SANDBOX_CONTROL_URL: z.url().optional(),
-  PENDO_SANDBOX_URL: z.url().optional(),
-});
-const URL_VARIABLE: Record<SandboxEmulatorName, keyof z.infer<typeof sandboxUrlEnvSchema>> = {
+/** The environment variable that points the CLI at each emulator's control API (src/config/env.ts). */
+const URL_VARIABLE = {
   cm360: 'CM360_SANDBOX_URL',
   hubspot: 'HUBSPOT_SANDBOX_URL',
   'google-ads': 'GOOGLE_ADS_SANDBOX_CONTROL_URL',
   pendo: 'PENDO_SANDBOX_URL',
-};
+} as const satisfies Record<SandboxEmulatorName, keyof Env>;
+type SandboxUrlVariable = (typeof URL_VARIABLE)[SandboxEmulatorName];
 
 export interface SandboxPorts {
   CM360_SANDBOX_PORT: number;
@@ -42,34 +38,31 @@ export interface SandboxPorts {
   PENDO_SANDBOX_PORT: number;
 }
 
+/** What sandboxTargets reads of the parsed configuration: the emulators' default ports and control URLs. */
+export type SandboxEnv = SandboxPorts & Partial<Pick<Env, SandboxUrlVariable>>;
+
 /**
  * Where each emulator's control API is: `<EMULATOR>_SANDBOX_URL`, else what the running `npm start` stack wrote
- * to .data/sandbox.json (an integration with credentials has no emulator there), else the default ports.
+ * to sandbox.json in its data directory (RELAY_DATA_DIR, default .data/; an integration with credentials has no
+ * emulator there), else the default ports.
  */
-export function sandboxTargets(
-  processEnv: NodeJS.ProcessEnv,
-  ports: SandboxPorts,
-  stack: SandboxStackFile | undefined,
-): SandboxTargets {
-  const urls = sandboxUrlEnvSchema.parse(
-    Object.fromEntries(Object.values(URL_VARIABLE).map((k) => [k, processEnv[k]?.trim() || undefined])),
-  );
+export function sandboxTargets(env: SandboxEnv, stack: SandboxStackFile | undefined): SandboxTargets {
   const defaults: Record<SandboxEmulatorName, number> = {
-    cm360: ports.CM360_SANDBOX_PORT,
-    hubspot: ports.HUBSPOT_SANDBOX_PORT,
-    'google-ads': ports.GOOGLE_ADS_SANDBOX_PORT + GOOGLE_ADS_CONTROL_PORT_OFFSET,
-    pendo: ports.PENDO_SANDBOX_PORT,
+    cm360: env.CM360_SANDBOX_PORT,
+    hubspot: env.HUBSPOT_SANDBOX_PORT,
+    'google-ads': env.GOOGLE_ADS_SANDBOX_PORT + GOOGLE_ADS_CONTROL_PORT_OFFSET,
+    pendo: env.PENDO_SANDBOX_PORT,
   };
   const entries = SANDBOX_EMULATORS.map((name): [SandboxEmulatorName, SandboxTarget | { missing: string }] => {
     const variable = URL_VARIABLE[name];
-    const explicit = urls[variable];
+    const explicit = env[variable];
     if (explicit) return [name, { url: explicit.replace(/\/+$/, ''), source: variable }];
     if (stack) {
       const running = stack.emulators[name];
       return [
         name,
         running
-          ? { url: running.controlUrl, source: `.data/sandbox.json (npm start, pid ${stack.pid})` }
+          ? { url: running.controlUrl, source: `sandbox.json (npm start, pid ${stack.pid})` }
           : {
               missing: `npm start (pid ${stack.pid}) runs no ${SANDBOX_FAULTS[name].title} emulator: credentials are set`,
             },

@@ -1,5 +1,6 @@
 // The one place that understands the environment. Composition roots (src/workers, src/cli) call
 // loadConfig(process.env); everything else receives plain values.
+import { isIP } from 'node:net';
 import { msToNumber } from '@temporalio/common/lib/time';
 import { z } from 'zod';
 import type { Cm360Credentials } from '../clients/cm360/auth';
@@ -55,6 +56,56 @@ const PAYLOAD_KEY_FORMAT = 'a key is 32 random bytes in base64 (44 characters), 
 function isPayloadKey(text: string): boolean {
   return /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').toString('base64') === text;
 }
+
+/** proxy-addr's named ranges, which Fastify's trustProxy also takes. */
+const TRUST_PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** An IP address, an address/prefix CIDR, or a named range: what Fastify (proxy-addr) compiles. */
+function isTrustedProxyEntry(entry: string): boolean {
+  if (TRUST_PROXY_RANGES.has(entry)) return true;
+  const slash = entry.indexOf('/');
+  const address = slash === -1 ? entry : entry.slice(0, slash);
+  const version = address.includes('%') ? 0 : isIP(address);
+  if (version === 0) return false;
+  if (slash === -1) return true;
+  const prefix = entry.slice(slash + 1);
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) >= 1 && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+/**
+ * Whose X-Forwarded-Proto / -Host / -For the api believes (Fastify's trustProxy): unset or `false` nobody, `true`
+ * everyone, else a comma-separated list of the proxies' addresses or CIDRs. A hop count is refused: Fastify 5
+ * ignores it, since it cannot tell a proxy from a client that sends the headers itself. Entries are named by
+ * position, never echoed.
+ */
+const trustProxy = optionalString.transform((value, ctx): boolean | string[] => {
+  if (value === undefined || value.toLowerCase() === 'false') return false;
+  if (value.toLowerCase() === 'true') return true;
+  if (/^\d+$/.test(value)) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        "a hop count is not supported (by it Fastify cannot tell a proxy from a client sending X-Forwarded-* itself): give the proxy's IP address or CIDR, true, or false",
+    });
+    return z.NEVER;
+  }
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter(Boolean);
+  const bad = entries.flatMap((e, i) => (isTrustedProxyEntry(e) ? [] : [i + 1]));
+  if (entries.length === 0 || bad.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${entries.length === 0 ? 'no entry' : `entry ${bad.join(', ')}`} is not an IP address, a CIDR such as 10.0.0.0/8, or loopback, linklocal or uniquelocal (or give true or false)`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
+
+/** A control URL of an emulator (`relay sandbox …`), e.g. http://127.0.0.1:8089. */
+const sandboxUrl = optionalString.pipe(z.url({ error: 'a URL such as http://127.0.0.1:8089' }).optional());
 
 const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
 
@@ -186,6 +237,12 @@ export const envSchema = z
     RELAY_CONFIG: optionalString,
     /** The api's public base URL as HubSpot calls it; HubSpot's signatures cover the full URL. */
     RELAY_PUBLIC_URL: publicBaseUrl,
+    /**
+     * Behind a TLS-terminating proxy: the proxies whose X-Forwarded-Proto and X-Forwarded-Host (and -For) the api
+     * believes, so the URL a HubSpot signature is checked against is the one HubSpot called. Unset or `false`:
+     * nobody; `true`: every caller; else IP addresses or CIDRs, comma-separated. RELAY_PUBLIC_URL, when set, wins.
+     */
+    RELAY_TRUST_PROXY: trustProxy,
 
     HUBSPOT_CLIENT_SECRET: optionalString,
     HUBSPOT_ACCESS_TOKEN: optionalString,
@@ -224,6 +281,8 @@ export const envSchema = z
     /** Base URL of the Pendo API; unset = the host of the config's pendo.region. */
     PENDO_API_BASE: optionalString,
 
+    /** `npm start` only: where it keeps the dev server's SQLite file, its log, its keys and sandbox.json (relay demo and relay sandbox read it). */
+    RELAY_DATA_DIR: optionalString,
     /** `npm start` only: where the CM360 emulator listens when no credentials are configured. */
     CM360_SANDBOX_PORT: port(8089),
     /** `npm start` only: ports of the HubSpot (HTTP) and Google Ads (gRPC) emulators. */
@@ -231,6 +290,15 @@ export const envSchema = z
     GOOGLE_ADS_SANDBOX_PORT: port(8091),
     /** `npm start` only: port of the Pendo emulator when no PENDO_INTEGRATION_KEY is set. */
     PENDO_SANDBOX_PORT: port(8092),
+    /**
+     * `relay sandbox fault|faults|cm360 conversions` only: the control URL of each emulator. It wins over the
+     * sandbox.json the running `npm start` wrote to RELAY_DATA_DIR, which wins over the default ports.
+     */
+    CM360_SANDBOX_URL: sandboxUrl,
+    HUBSPOT_SANDBOX_URL: sandboxUrl,
+    /** The Google Ads emulator's HTTP control API (not its gRPC port). */
+    GOOGLE_ADS_SANDBOX_CONTROL_URL: sandboxUrl,
+    PENDO_SANDBOX_URL: sandboxUrl,
   })
   .superRefine((env, ctx) => {
     const ids = [env.RELAY_PAYLOAD_KEY_ID, ...env.RELAY_PAYLOAD_PREVIOUS_KEYS.map((k) => k.id)];

@@ -1,7 +1,8 @@
-// `.data/sandbox.json`: what the running `npm start` stack started, written when it is up and removed when it
-// stops, so `relay sandbox …` finds the emulators' control URLs and a second `npm start` can say who runs.
+// `sandbox.json` in npm start's data directory (RELAY_DATA_DIR, default .data/): what the running stack started,
+// written when it is up and removed when it stops, so `relay sandbox …` and `relay demo` find the emulators, the
+// api and the Web UI, and a second `npm start` can say who runs.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { SANDBOX_EMULATORS } from './catalog';
 
@@ -19,8 +20,15 @@ export const sandboxStackFileSchema = z.object({
   emulators: z.partialRecord(z.enum(SANDBOX_EMULATORS), emulatorSchema),
   /** Every port the stack listens on, by what listens. */
   ports: z.array(z.object({ name: z.string(), port: z.number().int() })).default([]),
+  /** Where the stack's parts answer, for `relay demo` (absent in files written before it). */
+  temporal: z.object({ address: z.string(), namespace: z.string(), uiUrl: z.string().url() }).optional(),
+  apiUrl: z.string().url().optional(),
 });
 export type SandboxStackFile = z.infer<typeof sandboxStackFileSchema>;
+
+/** npm start's data directory: RELAY_DATA_DIR, else .data/ in the project. */
+export const stackDataDir = (env: { RELAY_DATA_DIR?: string | undefined }, projectRoot: string): string =>
+  env.RELAY_DATA_DIR ? resolve(env.RELAY_DATA_DIR) : join(projectRoot, '.data');
 
 export const sandboxStackFilePath = (dataDir: string) => join(dataDir, 'sandbox.json');
 

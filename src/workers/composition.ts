@@ -510,6 +510,7 @@ export async function startApi(
   const app = buildApi({
     apiKey: env.RELAY_API_KEY,
     maxBodyBytes: env.RELAY_MAX_BODY_BYTES,
+    trustProxy: env.RELAY_TRUST_PROXY,
     log: createLogger({
       level: env.RELAY_LOG_LEVEL,
       format: env.RELAY_LOG_FORMAT,

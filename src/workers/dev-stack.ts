@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { Connection } from '@temporalio/client';
 import { cm360Credentials, loadConfig, type Env } from '../config/env';
 import { projectRoot, temporalCliPath } from '../dev/temporal-binaries';
@@ -19,6 +19,7 @@ import {
   processAlive,
   readSandboxStackFile,
   removeSandboxStackFile,
+  stackDataDir,
   writeSandboxStackFile,
   type SandboxStackFile,
 } from '../sandbox/stack-file';
@@ -150,7 +151,7 @@ async function waitForTemporal(
 }
 
 export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> {
-  const dataDir = join(projectRoot, '.data');
+  const dataDir = stackDataDir(processEnv, projectRoot);
   mkdirSync(dataDir, { recursive: true });
   const overrides: Record<string, string> = { RELAY_SERVE_CODEC: processEnv.RELAY_SERVE_CODEC ?? 'true' };
   if (!processEnv.RELAY_API_KEY) overrides.RELAY_API_KEY = DEV_API_KEY;
@@ -160,6 +161,12 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
   if (!processEnv.RELAY_CODEC_TOKEN) {
     overrides.RELAY_CODEC_TOKEN = devSecret(dataDir, 'codec-token', () => randomBytes(24).toString('base64url'));
   }
+  const [temporalHost, temporalPort] = (processEnv.TEMPORAL_ADDRESS ?? '127.0.0.1:7233').split(':');
+  if (!processEnv.RELAY_CODEC_CORS_ORIGINS) {
+    // The Web UI this stack starts calls the codec from its own origin, wherever TEMPORAL_ADDRESS moved it.
+    const uiPort = Number(temporalPort ?? 7233) + UI_PORT_OFFSET;
+    overrides.RELAY_CODEC_CORS_ORIGINS = [`http://localhost:${uiPort}`, `http://127.0.0.1:${uiPort}`].join(',');
+  }
   const initial = loadConfig({ ...processEnv, ...overrides });
 
   const wantCm360 = !cm360Credentials(initial) && !initial.CM360_API_ROOT;
@@ -168,7 +175,6 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
   const wantPendo = !initial.PENDO_INTEGRATION_KEY && !initial.PENDO_API_BASE;
   const googleAdsControlPort =
     initial.GOOGLE_ADS_SANDBOX_PORT === 0 ? 0 : initial.GOOGLE_ADS_SANDBOX_PORT + GOOGLE_ADS_CONTROL_PORT_OFFSET;
-  const [temporalHost, temporalPort] = initial.TEMPORAL_ADDRESS.split(':');
   const localhost = '127.0.0.1';
   await checkPortsFree(
     [
@@ -311,14 +317,17 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
       { name: 'HTTP api', port: env.RELAY_HTTP_PORT },
       { name: 'worker health', port: env.RELAY_WORKER_HTTP_PORT },
     ],
+    temporal: { address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE, uiUrl: temporal.uiUrl },
+    apiUrl: api.url,
   });
 
+  const shown = (name: string) => relative(process.cwd(), join(dataDir, name)) || join(dataDir, name);
   console.log(
     [
       '',
       'martech-relay is running',
-      `  Temporal Web UI   ${temporal.uiUrl}  (payloads decrypted through ${api.url}/codec, token in .data/codec-token)`,
-      `  Temporal server   ${env.TEMPORAL_ADDRESS}  (history in .data/temporal.db, kept ${RELAY_RETENTION_DAYS} days after a workflow closes; log in .data/temporal.log)`,
+      `  Temporal Web UI   ${temporal.uiUrl}  (payloads decrypted through ${api.url}/codec, token in ${shown('codec-token')})`,
+      `  Temporal server   ${env.TEMPORAL_ADDRESS}  (history in ${shown('temporal.db')}, kept ${RELAY_RETENTION_DAYS} days after a workflow closes; log in ${shown('temporal.log')})`,
       `  HTTP api          ${api.url}  (Authorization: Bearer ${overrides.RELAY_API_KEY ? DEV_API_KEY : '$RELAY_API_KEY'})`,
       `  worker            task queue ${env.RELAY_TASK_QUEUE}  (health ${worker.healthUrl}/readyz)`,
       ...notes.map((n) => `  ${n}`),
@@ -372,7 +381,12 @@ function bannerDetails(env: Env, anyEmulator: boolean, hubspotDemo: boolean): st
   lines.push(
     '',
     'Next, in another terminal',
-    `  npx relay hubspot send lifecycle --contact ${hubspotDemo ? '1001' : 'ID'} --stage salesqualifiedlead`,
+    ...(anyEmulator
+      ? [
+          '  npx relay demo                        every flow with the demo records, a success and a failure each, and where to look',
+        ]
+      : []),
+    `  npx relay hubspot send lifecycle --contact ${hubspotDemo ? '1001' : 'ID'} --stage customer`,
     '  npx relay events list                 what each conversion event definition does',
   );
   if (anyEmulator) {

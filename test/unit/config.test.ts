@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import Fastify from 'fastify';
 import { cm360Credentials, ConfigError, loadConfig, payloadKeys } from '../../src/config/env';
 import { payloadCodec } from '../../src/temporal/data-converter';
 
@@ -43,6 +44,87 @@ describe('loadConfig', () => {
     for (const bad of ['relay.example.com', 'ftp://relay.example.com', 'https://relay.example.com/?a=1']) {
       assert.throws(() => loadConfig({ RELAY_PUBLIC_URL: bad }), /RELAY_PUBLIC_URL/, bad);
     }
+  });
+
+  test('RELAY_TRUST_PROXY: unset or false trusts nobody, true everyone, else a list of addresses and CIDRs', () => {
+    const trust = (value?: string) =>
+      loadConfig(value === undefined ? {} : { RELAY_TRUST_PROXY: value }).RELAY_TRUST_PROXY;
+    assert.equal(trust(), false);
+    assert.equal(trust(''), false);
+    assert.equal(trust(' '), false);
+    assert.equal(trust('false'), false);
+    assert.equal(trust('FALSE'), false);
+    assert.equal(trust('true'), true);
+    assert.equal(trust(' True '), true);
+    assert.deepEqual(trust('127.0.0.1'), ['127.0.0.1']);
+    assert.deepEqual(trust(' 10.0.0.0/8, 192.168.1.1/24 ,::1,fd00::/8,'), [
+      '10.0.0.0/8',
+      '192.168.1.1/24',
+      '::1',
+      'fd00::/8',
+    ]);
+    assert.deepEqual(trust('loopback,uniquelocal,linklocal'), ['loopback', 'uniquelocal', 'linklocal']);
+    assert.deepEqual(trust('::ffff:127.0.0.1'), ['::ffff:127.0.0.1']);
+  });
+
+  test('RELAY_TRUST_PROXY: every value it accepts is one Fastify compiles', () => {
+    for (const value of [
+      'true',
+      '127.0.0.1',
+      '10.0.0.0/8,::1/128',
+      'fd00::/8',
+      'loopback',
+      '::ffff:10.1.2.3',
+      '1.2.3.4/32',
+    ]) {
+      const trustProxy = loadConfig({ RELAY_TRUST_PROXY: value }).RELAY_TRUST_PROXY;
+      // Fastify compiles the trust list (proxy-addr) when the instance is made, and throws on what it cannot read.
+      assert.doesNotThrow(() => void Fastify({ trustProxy }), value);
+    }
+  });
+
+  test('RELAY_TRUST_PROXY: a hop count or a bad entry refuses to start, naming the variable, never the value', () => {
+    const refused = (value: string, message: RegExp) =>
+      assert.throws(
+        () => loadConfig({ RELAY_TRUST_PROXY: value }),
+        (err: unknown) => {
+          assert.ok(err instanceof ConfigError);
+          assert.match(err.message, /RELAY_TRUST_PROXY: /);
+          assert.match(err.message, message);
+          // An operator may paste a secret into the wrong variable: what is wrong is said by position.
+          for (const part of value.split(',').filter((p) => p.trim().length > 1)) {
+            assert.ok(!err.message.includes(part.trim()), `${JSON.stringify(part)} is not echoed`);
+          }
+          return true;
+        },
+        value,
+      );
+    // Fastify 5 ignores a number: it cannot tell a proxy from a client that sends X-Forwarded-* itself.
+    refused('1', /a hop count is not supported/);
+    refused('2', /a hop count is not supported/);
+    refused('10.0.0.1,my-proxy.internal', /entry 2 is not an IP address, a CIDR/);
+    refused('sk_live_0123456789abcdef', /entry 1 is not an IP address/);
+    refused('10.0.0.0/33', /entry 1 /);
+    refused('::1/129', /entry 1 /);
+    refused('10.0.0.0/0', /entry 1 /);
+    refused('10.0.0.0/8x', /entry 1 /);
+    refused('127.1', /entry 1 /);
+    refused('fe80::1%eth0', /entry 1 /);
+    refused('yes', /entry 1 /);
+    refused(',', /no entry is/);
+  });
+
+  test('the *_SANDBOX_URL variables of relay sandbox are URLs; blank is unset', () => {
+    const env = loadConfig({
+      CM360_SANDBOX_URL: 'http://127.0.0.1:8089',
+      HUBSPOT_SANDBOX_URL: ' http://127.0.0.1:8090/ ',
+      GOOGLE_ADS_SANDBOX_CONTROL_URL: '',
+    });
+    assert.equal(env.CM360_SANDBOX_URL, 'http://127.0.0.1:8089');
+    assert.equal(env.HUBSPOT_SANDBOX_URL, 'http://127.0.0.1:8090/');
+    assert.equal(env.GOOGLE_ADS_SANDBOX_CONTROL_URL, undefined);
+    assert.equal(env.PENDO_SANDBOX_URL, undefined);
+    assert.throws(() => loadConfig({ PENDO_SANDBOX_URL: 'not a url' }), /PENDO_SANDBOX_URL: a URL such as/);
   });
 
   test('picks CM360 credentials, and refuses half an OAuth setup', () => {

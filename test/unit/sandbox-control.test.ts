@@ -88,7 +88,7 @@ describe('parseFaultCommand', () => {
 describe('sandboxTargets', () => {
   const ports = { CM360_SANDBOX_PORT: 1, HUBSPOT_SANDBOX_PORT: 2, GOOGLE_ADS_SANDBOX_PORT: 3, PENDO_SANDBOX_PORT: 4 };
   test('defaults from the ports, Google Ads control at its port + 1000', () => {
-    const t = sandboxTargets({}, ports, undefined);
+    const t = sandboxTargets(ports, undefined);
     assert.deepEqual(t.cm360, { url: 'http://127.0.0.1:1', source: 'the default port' });
     assert.deepEqual(t['google-ads'], { url: 'http://127.0.0.1:1003', source: 'the default port' });
   });
@@ -99,7 +99,7 @@ describe('sandboxTargets', () => {
       ports: [],
       emulators: { cm360: { controlUrl: 'http://127.0.0.1:9', endpoint: 'http://127.0.0.1:9' } },
     };
-    const t = sandboxTargets({ PENDO_SANDBOX_URL: 'http://example.test:5/' }, ports, stack);
+    const t = sandboxTargets({ ...ports, PENDO_SANDBOX_URL: 'http://example.test:5/' }, stack);
     assert.equal((t.cm360 as { url: string }).url, 'http://127.0.0.1:9');
     assert.match((t.hubspot as { missing: string }).missing, /runs no HubSpot emulator/);
     assert.deepEqual(t.pendo, { url: 'http://example.test:5', source: 'PENDO_SANDBOX_URL' });
