@@ -108,7 +108,7 @@ type Out = NodeJS.WritableStream;
  * The running `npm start` stack, from its sandbox.json (RELAY_DATA_DIR, else .data/), with the api key, the
  * webhook secret and the payload key it runs with; or why there is none.
  */
-export function demoStack(processEnv: NodeJS.ProcessEnv, env: Env): DemoStack | string {
+export function demoStack(env: Env): DemoStack | string {
   const dataDir = stackDataDir(env, projectRoot);
   const stack = readSandboxStackFile(dataDir);
   if (!stack || !processAlive(stack.pid) || !stack.temporal || !stack.apiUrl) {
@@ -123,7 +123,7 @@ export function demoStack(processEnv: NodeJS.ProcessEnv, env: Env): DemoStack | 
   const { address, namespace, uiUrl } = stack.temporal;
   return {
     stack,
-    api: { url: stack.apiUrl, apiKey: processEnv.RELAY_API_KEY || DEV_API_KEY },
+    api: { url: stack.apiUrl, apiKey: env.RELAY_API_KEY ?? DEV_API_KEY },
     hubspot: {
       apiUrl: stack.apiUrl,
       ...(env.RELAY_PUBLIC_URL ? { publicUrl: env.RELAY_PUBLIC_URL } : {}),

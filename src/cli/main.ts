@@ -394,7 +394,7 @@ async function main(argv: string[]): Promise<number> {
         return 2;
       }
       const env = loadConfig(process.env);
-      const stack = demoStack(process.env, env);
+      const stack = demoStack(env);
       if (typeof stack === 'string') {
         console.error(stack);
         return 1;

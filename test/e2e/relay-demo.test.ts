@@ -117,6 +117,17 @@ describe('relay demo against npm start', () => {
     for (const w of second.workflows) assert.ok(!before.has(w.workflowId), w.workflowId);
   });
 
+  test('the api lets the Web UI of this stack (moved with TEMPORAL_ADDRESS) call the codec', async () => {
+    const origin = stack.temporal.uiUrl;
+    assert.notEqual(new URL(origin).port, '8233', 'the stack runs on free ports, not the defaults');
+    const res = await fetch(`${stack.apiUrl}/codec/decode`, {
+      method: 'OPTIONS',
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('access-control-allow-origin'), origin);
+  });
+
   test('without a running stack: exit 1 saying to run npm start', async () => {
     const run = await runRelay(['demo'], { ...stack.env, RELAY_DATA_DIR: `${stack.dataDir}/nothing-here` });
     assert.equal(run.code, 1);
