@@ -321,7 +321,14 @@ export async function runDevStack(processEnv: NodeJS.ProcessEnv): Promise<void> 
     apiUrl: api.url,
   });
 
-  const shown = (name: string) => relative(process.cwd(), join(dataDir, name)) || join(dataDir, name);
+  // A path inside the working directory as the user would type it, anything else in full.
+  const shown = (name: string) => {
+    const rel = relative(process.cwd(), join(dataDir, name));
+    return rel && !rel.startsWith('..') ? rel : join(dataDir, name);
+  };
+  if (processEnv.RELAY_DATA_DIR) {
+    notes.push(`Data in ${dataDir} (RELAY_DATA_DIR): give relay demo and relay sandbox the same RELAY_DATA_DIR`);
+  }
   console.log(
     [
       '',

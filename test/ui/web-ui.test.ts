@@ -297,4 +297,26 @@ test('the Temporal Web UI of npm start, in Chromium', async (t) => {
       await screenshot(t, 'status-query');
     });
   });
+
+  await t.test(
+    "the demo's saved query for failures opens a list holding the demo's failed form enhancement",
+    async (t) => {
+      await checking(t, 'saved-query', async () => {
+        const failed = demo.queries.find((q) => q.query === 'RelayStatus = "FAILED"');
+        assert.ok(failed, `relay demo --json has no saved query for failures: ${JSON.stringify(demo.queries)}`);
+        // With CM360 waiting for its index, the form whose order id the tag never recorded is the demo's failure.
+        const form = demo.workflows.find((w) => w.flow === 'hubspot-form-enhancement' && /FAILED/.test(w.outcome));
+        assert.ok(form, `relay demo --json has no failed form enhancement: ${JSON.stringify(demo.workflows)}`);
+        const good = demo.workflows.find((w) => w.flow === 'hubspot-form-enhancement' && w !== form)!;
+        await page.goto(failed.url, { waitUntil: 'domcontentloaded' });
+        const list = await shows(
+          `the list filtered by ${failed.query}, with ${form.workflowId}`,
+          textOf(page.locator('body')),
+          (text) => text.includes(form.workflowId),
+        );
+        assert.ok(!list.includes(good.workflowId), 'the plain success must not be listed among the failures');
+        await screenshot(t, 'saved-query');
+      });
+    },
+  );
 });
