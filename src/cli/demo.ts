@@ -15,6 +15,7 @@ import { loadHubSpotEmulator } from '../sandbox/lazy';
 import type { SandboxEmulatorName } from '../sandbox/catalog';
 import type { CallImportReport } from '../api/call-imports';
 import { CALL_IMPORT_FLOW } from '../domain/calls/types';
+import { formatInZone } from '../domain/time-zones';
 import { countsLine } from '../workflows/call-import';
 import { CM360_ENHANCEMENT_FLOW } from '../workflows/cm360-enhancement';
 import { FORM_ENHANCEMENT_FLOW } from '../workflows/form-enhancement';
@@ -22,10 +23,11 @@ import { LIFECYCLE_CONVERSION_FLOW } from '../workflows/lifecycle-conversion';
 import { PENDO_IMPORT_FLOW } from '../workflows/pendo-import';
 import { RelayReason, RelayStatus } from '../workflows/search-attributes';
 import { apiCall, ApiCallError, type ApiTarget } from './api-client';
+import { sandboxTargets, setSandboxFault, type SandboxTargets } from './sandbox';
 import { FORMS_PATH, LIFECYCLE_PATH, lifecycleEvent, postSigned, type HubSpotTarget } from './hubspot';
 
 /** The Floodlight configuration whose rows the CM360 emulator refuses with PERMISSION_DENIED during the demo. */
-export const DEMO_DENIED_FLOODLIGHT_CONFIG = '77777';
+const DEMO_DENIED_FLOODLIGHT_CONFIG = '77777';
 const DEMO_FLOODLIGHT = { configurationId: '99999', activityId: '8888' };
 
 /** Fictional people (Google's own documentation examples), as a site's back end would post them. */
@@ -52,6 +54,8 @@ const PENDO_FAILURE_CONTACT = { id: '1090', visitorId: 'demo-visitor-1090' };
 
 export interface DemoStack {
   stack: SandboxStackFile;
+  /** The stack's emulators, as `relay sandbox` finds them. */
+  emulators: SandboxTargets;
   api: ApiTarget;
   hubspot: HubSpotTarget;
   /** Decodes payloads (the status queries), with the stack's payload key. */
@@ -123,6 +127,7 @@ export function demoStack(env: Env): DemoStack | string {
   const { address, namespace, uiUrl } = stack.temporal;
   return {
     stack,
+    emulators: sandboxTargets(env, stack),
     api: { url: stack.apiUrl, apiKey: env.RELAY_API_KEY ?? DEV_API_KEY },
     hubspot: {
       apiUrl: stack.apiUrl,
@@ -152,19 +157,6 @@ function workflowUrl(t: DemoStack['temporal'], id: string, runId?: string): stri
 
 function listUrl(t: DemoStack['temporal'], query: string): string {
   return `${t.uiUrl}/namespaces/${encodeURIComponent(t.namespace)}/workflows?query=${encodeURIComponent(query)}`;
-}
-
-async function putFault(stack: SandboxStackFile, name: SandboxEmulatorName, fault: object): Promise<void> {
-  const url = stack.emulators[name]?.controlUrl;
-  if (!url) throw new ApiCallError(`npm start runs no ${name} emulator`);
-  const res = await fetch(`${url}/_sandbox/fault`, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(fault),
-    signal: AbortSignal.timeout(5000),
-  });
-  if (!res.ok)
-    throw new ApiCallError(`the ${name} emulator refused the demo's fault: HTTP ${res.status} ${await res.text()}`);
 }
 
 async function signedPost(
@@ -207,7 +199,7 @@ interface Drive {
 }
 
 async function driveCm360(s: DemoStack, stamp: string, now: number): Promise<Drive> {
-  await putFault(s.stack, 'cm360', {
+  await setSandboxFault(s.emulators, 'cm360', {
     type: 'permission-denied',
     floodlightConfigurationId: DEMO_DENIED_FLOODLIGHT_CONFIG,
   });
@@ -325,7 +317,7 @@ async function driveForms(s: DemoStack, stamp: string, now: number): Promise<Dri
   const { DEMO_FORM_GUIDS } = loadHubSpotEmulator();
   const tracked = `demo-${stamp}-tracked`;
   const untracked = `demo-${stamp}-untracked`;
-  await putFault(s.stack, 'google-ads', {
+  await setSandboxFault(s.emulators, 'google-ads', {
     type: 'row',
     orderId: untracked,
     method: 'UploadConversionAdjustments',
@@ -401,33 +393,14 @@ function formWorkflowId(json: Record<string, unknown>): string {
   throw new ApiCallError(`form: the api did not start the demo's submission: ${JSON.stringify(json)}`);
 }
 
-/** Google's template times, in the import's zone (no offset): `2026-12-02 09:05:00`. */
-function templateTime(ms: number, timeZone: string): string {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', {
-      timeZone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-      hourCycle: 'h23',
-    })
-      .formatToParts(new Date(ms))
-      .map((p) => [p.type, p.value]),
-  );
-  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second}`;
-}
-
 async function driveCalls(s: DemoStack, now: number): Promise<Drive> {
   const timeZone = 'America/New_York';
   const hour = 3_600_000;
   const row = (caller: string, startedAgo: number, name: string, value: number) => ({
     callerId: caller,
-    callStartTime: templateTime(now - startedAgo, timeZone),
+    callStartTime: formatInZone(now - startedAgo, timeZone),
     conversionName: name,
-    conversionTime: templateTime(now - startedAgo + 30 * 60_000, timeZone),
+    conversionTime: formatInZone(now - startedAgo + 30 * 60_000, timeZone),
     conversionValue: value,
     conversionCurrency: 'USD',
   });

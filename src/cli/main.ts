@@ -22,7 +22,7 @@ import { projectRoot } from '../dev/temporal-binaries';
 import { GOOGLE_ADS_CONTROL_PORT_OFFSET } from '../sandbox/catalog';
 import { loadCm360Emulator, loadGoogleAdsEmulator, loadHubSpotEmulator, loadPendoEmulator } from '../sandbox/lazy';
 import { readSandboxStackFile, stackDataDir } from '../sandbox/stack-file';
-import { runCm360Conversions, runSandboxFault, runSandboxFaults, sandboxTargets } from './sandbox';
+import { ControlError, runCm360Conversions, runSandboxFault, runSandboxFaults, sandboxTargets } from './sandbox';
 import {
   FORMS_PATH,
   LIFECYCLE_PATH,
@@ -386,13 +386,8 @@ async function main(argv: string[]): Promise<number> {
           json: { type: 'boolean', default: false },
         },
       });
-      let timeoutMs: number;
-      try {
-        timeoutMs = msToNumber((values.timeout ?? '3m') as Parameters<typeof msToNumber>[0]);
-      } catch {
-        console.error('--timeout is a duration, e.g. 3m or 90s');
-        return 2;
-      }
+      const timeoutMs = durationOption('--timeout', values.timeout ?? '3m', '3m or 90s');
+      if (timeoutMs === undefined) return 2;
       const env = loadConfig(process.env);
       const stack = demoStack(env);
       if (typeof stack === 'string') {
@@ -407,7 +402,8 @@ async function main(argv: string[]): Promise<number> {
           process.stderr,
         );
       } catch (err) {
-        if (!(err instanceof ApiCallError)) throw err;
+        // The api or an emulator answered something else than the demo needs: say what, exit 1.
+        if (!(err instanceof ApiCallError || err instanceof ControlError)) throw err;
         console.error(err.message);
         return 1;
       }
@@ -417,13 +413,8 @@ async function main(argv: string[]): Promise<number> {
         args: [sub, ...rest].filter((a): a is string => a !== undefined),
         options: { since: { type: 'string', default: '24h' }, json: { type: 'boolean', default: false } },
       });
-      let sinceMs: number;
-      try {
-        sinceMs = msToNumber((values.since ?? '24h') as Parameters<typeof msToNumber>[0]);
-      } catch {
-        console.error('--since is a duration, e.g. 24h or 7d');
-        return 2;
-      }
+      const sinceMs = durationOption('--since', values.since ?? '24h', '24h or 7d');
+      if (sinceMs === undefined) return 2;
       return runStats(loadConfig(process.env), {
         sinceMs,
         sinceLabel: values.since ?? '24h',
@@ -447,6 +438,16 @@ async function main(argv: string[]): Promise<number> {
   }
   console.error(`unknown command: ${argv.join(' ')}\n\n${USAGE}`);
   return 2;
+}
+
+/** A duration option (`90s`, `3m`, `24h`) in ms, or undefined after saying what is wrong. */
+function durationOption(name: string, value: string, example: string): number | undefined {
+  try {
+    return msToNumber(value as Parameters<typeof msToNumber>[0]);
+  } catch {
+    console.error(`${name} is a duration, e.g. ${example}`);
+    return undefined;
+  }
 }
 
 function apiTarget(env: Env): ApiTarget {

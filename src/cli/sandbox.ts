@@ -169,7 +169,8 @@ function parseWithCoercion(
   return result.data;
 }
 
-class ControlError extends Error {}
+/** An emulator's control API did not answer, or refused what it was asked. */
+export class ControlError extends Error {}
 
 async function control(
   target: SandboxTarget | { missing: string },
@@ -206,6 +207,20 @@ async function control(
 const errorText = (json: unknown) =>
   typeof json === 'object' && json !== null && 'error' in json ? String(json.error) : JSON.stringify(json);
 
+/** Sets a fault on an emulator (PUT /_sandbox/fault); a ControlError says why it was not set. */
+export async function setSandboxFault(
+  targets: SandboxTargets,
+  name: SandboxEmulatorName,
+  fault: Record<string, unknown>,
+): Promise<void> {
+  const res = await control(targets[name], name, 'PUT', '/_sandbox/fault', fault);
+  if (res.status !== 204) {
+    throw new ControlError(
+      `${SANDBOX_FAULTS[name].title} emulator refused the fault (HTTP ${res.status}): ${errorText(res.json)}`,
+    );
+  }
+}
+
 /** `relay sandbox fault <emulator> <fault|clear> …`: 0 when set or cleared, 1 when the emulator refused, 2 on usage. */
 export async function runSandboxFault(
   targets: SandboxTargets,
@@ -233,11 +248,7 @@ export async function runSandboxFault(
       out.write(`${title}: faults cleared\n`);
       return 0;
     }
-    const res = await control(targets[emulator], emulator, 'PUT', '/_sandbox/fault', command.body);
-    if (res.status !== 204) {
-      err.write(`${title} emulator refused the fault (HTTP ${res.status}): ${errorText(res.json)}\n`);
-      return 1;
-    }
+    await setSandboxFault(targets, emulator, command.body);
     const { forMs, ...fault } = command.body;
     const lasting =
       fault.times !== undefined

@@ -6,15 +6,26 @@ import { join } from 'node:path';
 export const RELAY_BIN = join(__dirname, '..', '..', 'bin', 'relay.js');
 
 export interface CliRun {
-  code: number;
+  /** The exit code, or how it was killed. */
+  code: number | string;
   stdout: string;
   stderr: string;
 }
 
-export function runRelay(args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> {
+/** A command, asynchronously (the test's own process keeps running), killed after `timeoutMs` when given. */
+export function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 0): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [RELAY_BIN, ...args], { env, encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      file,
+      args,
+      { env, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number | string }).code ?? 1) : 0;
+        resolve({ code: err?.killed ? `killed after ${timeoutMs} ms` : code, stdout, stderr });
+      },
+    );
   });
 }
+
+export const runRelay = (args: string[], env: NodeJS.ProcessEnv): Promise<CliRun> =>
+  run(process.execPath, [RELAY_BIN, ...args], env);

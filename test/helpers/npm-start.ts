@@ -26,7 +26,7 @@ function portFree(port: number): Promise<boolean> {
  * `count` distinct free ports below the ephemeral range (where `port + 1000` is not handed to outgoing
  * connections meanwhile); each of the first `paired` has `port + 1000` free as well, and no port is another's pair.
  */
-export async function freePorts(count: number, paired: number): Promise<number[]> {
+async function freePorts(count: number, paired: number): Promise<number[]> {
   const taken = new Set<number>();
   const ports: number[] = [];
   for (let tries = 0; ports.length < count; tries++) {

@@ -1,35 +1,13 @@
 // For the browser test: `relay demo --json` against the `npm start` stack (test/helpers/npm-start.ts), and what
 // Temporal itself says about a workflow (the Temporal CLI, decoding through the relay's codec), to compare the Web
 // UI with. Every wait is on a condition, with a bound.
-import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { temporalCliPath } from '../../src/dev/temporal-binaries';
 import { waitFor } from '../chaos/stack';
 import type { RelayStack } from '../helpers/npm-start';
-import { RELAY_BIN } from '../helpers/cli';
-
-export interface Run {
-  code: number | string;
-  stdout: string;
-  stderr: string;
-}
-
-/** A command, asynchronously (the test's own process keeps running), killed after `timeoutMs`. */
-export function run(file: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(
-      file,
-      args,
-      { env, encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 64 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const code = err ? ((err as { code?: number | string }).code ?? 1) : 0;
-        resolve({ code: err?.killed ? `killed after ${timeoutMs} ms` : code, stdout, stderr });
-      },
-    );
-  });
-}
+import { RELAY_BIN, run } from '../helpers/cli';
 
 const demoSchema = z.object({
   uiUrl: z.string().url(),

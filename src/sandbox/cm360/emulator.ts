@@ -8,8 +8,6 @@ import { CM360_MAX_CONVERSIONS_PER_REQUEST, MAX_USER_IDENTIFIERS, cm360Conversio
 import { FaultSwitch } from '../shared/fault-switch';
 import { cm360FaultSchema, type Cm360Fault } from './faults';
 
-export { cm360FaultSchema, CM360_FAULTS, type Cm360Fault } from './faults';
-
 export interface Cm360ConversionKeyFields {
   floodlightConfigurationId: string | number;
   floodlightActivityId: string | number;

@@ -39,15 +39,6 @@ export const DEMO_REMOVED_CALL_CONVERSION_ACTIONS: Readonly<Record<string, strin
   'Old sales call': '6512349800',
 });
 
-export {
-  GOOGLE_ADS_FAULTS,
-  googleAdsFaultSchema,
-  type GoogleAdsEmulatorMethod,
-  type GoogleAdsErrorSpec,
-  type GoogleAdsFault,
-  type GoogleAdsRowFaultKey,
-} from './faults';
-
 export interface RecordedGoogleAdsRequest {
   method: GoogleAdsEmulatorMethod;
   /** The decoded request: snake_case fields as in the proto, enums by name, int64 as strings, unset fields absent. */

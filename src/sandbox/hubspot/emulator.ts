@@ -14,8 +14,6 @@ import { z } from 'zod';
 import { FaultSwitch } from '../shared/fault-switch';
 import { hubSpotFaultSchema, type HubSpotEmulatorFault } from './faults';
 
-export { HUBSPOT_FAULTS, hubSpotFaultSchema, type HubSpotEmulatorFault } from './faults';
-
 export type HubSpotObjectType = 'contacts' | 'companies' | 'deals' | 'calls';
 /** What seeding accepts; HubSpot stores every value as a string, so numbers and booleans are written as text. */
 export type HubSpotSeedProperties = Record<string, string | number | boolean | null | undefined>;

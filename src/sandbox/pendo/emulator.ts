@@ -16,8 +16,6 @@ export type PendoKind = 'visitor' | 'account';
 export type PendoFieldType = 'string' | 'boolean' | 'float' | 'time';
 type Value = string | number | boolean;
 
-export { PENDO_FAULTS, pendoFaultSchema, type PendoEmulatorFault } from './faults';
-
 /** Ids `${prefix}0` … `${prefix}${count - 1}` exist without being stored; their writes are only counted. */
 export interface PendoSyntheticIds {
   prefix: string;
